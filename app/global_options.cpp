@@ -1,0 +1,116 @@
+#include "app/global_options.hpp"
+
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/spdlog.h>
+
+#include "core/error.hpp"
+#include "core/log_context.hpp"
+#include "core/time_util.hpp"
+
+namespace pipeline::app {
+
+namespace {
+
+// One JSON object per line: ts, level, phase, run_id, message.
+class JsonFormatter final : public spdlog::formatter {
+  public:
+    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+        const auto millis =
+            std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() % 1000;
+        std::string ts = core::format_utc(msg.time);
+        ts.insert(ts.size() - 1, "." + std::string(millis < 100 ? (millis < 10 ? "00" : "0") : "") +
+                                     std::to_string(millis));
+        const spdlog::string_view_t level = spdlog::level::to_string_view(msg.level);
+        nlohmann::json line{{"ts", ts},
+                            {"level", std::string(level.data(), level.size())},
+                            {"message", std::string(msg.payload.data(), msg.payload.size())}};
+        const core::LogContext& context = core::log_context();
+        if (!context.phase.empty()) {
+            line["phase"] = context.phase;
+            line["run_id"] = context.run_id;
+        }
+        const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        dest.append(text.data(), text.data() + text.size());
+    }
+    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
+
+} // namespace
+
+void add_global_options(CLI::App& app, GlobalOptions& options) {
+    app.add_option("--config", options.config,
+                   "Config file (default: $PIPELINE_CONFIG, else ./pipeline.yaml; a missing default file means "
+                   "built-in defaults)");
+    app.add_option("--run-dir", options.run_dir, "Run directory (ledger, locks, stop sentinels); overrides run_dir");
+    app.add_option("--log-format", options.log_format, "Log format on stderr")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    app.add_option("--log-file", options.log_file, "Also append logs to this file");
+    auto* verbose = app.add_flag("-v,--verbose", options.verbose, "Debug logging");
+    auto* quiet = app.add_flag("-q,--quiet", options.quiet, "Only warnings and errors; no progress display");
+    verbose->excludes(quiet);
+}
+
+core::Config load_config(const GlobalOptions& options) {
+    std::string path = options.config;
+    bool named = !path.empty();
+    if (path.empty()) {
+        if (const char* env = std::getenv("PIPELINE_CONFIG"); env != nullptr && *env != '\0') {
+            path = env;
+            named = true;
+        } else {
+            path = "pipeline.yaml";
+        }
+    }
+    core::Config config;
+    if (named || std::filesystem::exists(path)) {
+        config = core::load_config(path);
+    } else {
+        config = core::parse_config("", std::filesystem::current_path() / "pipeline.yaml");
+    }
+    if (!options.run_dir.empty()) {
+        config.run_dir = options.run_dir;
+    }
+    return config;
+}
+
+void setup_logging(const GlobalOptions& options) {
+    std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_sink_mt>()};
+    if (!options.log_file.empty()) {
+        try {
+            sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.log_file));
+        } catch (const spdlog::spdlog_ex& e) {
+            throw core::usage_error("--log-file " + options.log_file + ": " + e.what());
+        }
+    }
+    auto logger = std::make_shared<spdlog::logger>("pipeline", sinks.begin(), sinks.end());
+    if (options.log_format == "json") {
+        logger->set_formatter(std::make_unique<JsonFormatter>());
+    } else {
+        logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+            "%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc));
+    }
+    logger->set_level(options.verbose ? spdlog::level::debug
+                                      : (options.quiet ? spdlog::level::warn : spdlog::level::info));
+    logger->flush_on(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+}
+
+std::vector<core::Phase> parse_phase_list(const std::string& name) {
+    std::string lower = name;
+    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "all") {
+        return {core::k_all_phases.begin(), core::k_all_phases.end()};
+    }
+    if (const std::optional<core::Phase> phase = core::parse_phase(name)) {
+        return {*phase};
+    }
+    throw core::usage_error(core::invalid_phase_message(name));
+}
+
+} // namespace pipeline::app

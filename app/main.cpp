@@ -1,0 +1,59 @@
+// pipeline: harvests the MapleStory Open API into dated snapshots. Builds the CLI and maps outcomes to the
+// exit codes of SPEC §3; the work is in core/ and sinks/.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/global_options.hpp"
+#include "app/run_command.hpp"
+#include "app/status_command.hpp"
+#include "app/stop_command.hpp"
+#include "core/error.hpp"
+#include "core/http_request.hpp"
+
+int main(int argc, char** argv) {
+    using namespace pipeline;
+    CLI::App app{"pipeline: harvest the MapleStory Open API into dated snapshot files"};
+    app.set_version_flag("--version", std::string("pipeline ") + PIPELINE_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();
+    app::GlobalOptions global;
+    app::RunOptions run_options;
+    app::StopOptions stop_options;
+    app::StatusOptions status_options;
+    app::add_global_options(app, global);
+    CLI::App* run = app::add_run_command(app, run_options);
+    CLI::App* stop = app::add_stop_command(app, stop_options);
+    CLI::App* status = app::add_status_command(app, status_options);
+    app.footer("Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 stopped, 4 phase already running,\n"
+               "5 stop --wait timed out. Run 'pipeline COMMAND --help' for each command.\n"
+               "Example: pipeline run all && pipeline status");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : static_cast<int>(core::ExitCode::Usage);
+    }
+    try {
+        app::setup_logging(global);
+        core::http_global_init();
+        if (run->parsed()) {
+            return app::run_command(global, run_options);
+        }
+        if (stop->parsed()) {
+            return app::stop_command(global, stop_options);
+        }
+        if (status->parsed()) {
+            return app::status_command(global, status_options);
+        }
+    } catch (const core::Error& e) {
+        std::cerr << e.what() << std::endl;
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        std::cerr << "pipeline: unexpected error: " << e.what() << std::endl;
+        return static_cast<int>(core::ExitCode::Failed);
+    }
+    return static_cast<int>(core::ExitCode::Usage);
+}

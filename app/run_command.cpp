@@ -1,0 +1,126 @@
+#include "app/run_command.hpp"
+
+#include <future>
+
+#include <spdlog/spdlog.h>
+
+#include "core/curl_transport.hpp"
+#include "core/error.hpp"
+#include "core/log_context.hpp"
+#include "core/phase_runner.hpp"
+#include "core/slot.hpp"
+#include "core/stop_signal.hpp"
+#include "core/time_util.hpp"
+#include "sinks/sink_factory.hpp"
+
+namespace pipeline::app {
+
+using core::Phase;
+using core::RunState;
+
+CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
+    CLI::App* run = app.add_subcommand("run", "Harvest one phase, or all four in order");
+    run->add_option("phase", options.phase,
+                    "RANKING_FETCH, OCID_LOOKUP, CHARACTER_BASIC, ITEM_EQUIPMENT or all (case-insensitive)")
+        ->required();
+    run->add_option("--date", options.date, "Snapshot date YYYY-MM-DD (default: yesterday in Asia/Seoul)");
+    run->add_flag("--resume", options.resume,
+                  "Continue the newest STOPPED or FAILED run of the phase and date under its run id");
+    run->footer("Exit codes: 0 all COMPLETED, 1 a phase FAILED, 2 usage or config error, 3 a phase STOPPED,\n"
+                "4 the phase is already running.\n"
+                "Example: pipeline run all --date 2026-11-22");
+    return run;
+}
+
+namespace {
+
+struct Runner {
+    const core::PhaseEnvironment& env;
+    core::SignalStopper& signals;
+    std::string date;
+    bool resume;
+
+    core::PhaseOutcome run(Phase phase) {
+        core::StopFlag stop;
+        signals.add(stop);
+        const core::ScopedLogContext context(std::string(core::phase_name(phase)), "");
+        core::PhaseOutcome outcome = core::run_phase(env, phase, date, resume, stop);
+        signals.remove(stop);
+        return outcome;
+    }
+};
+
+int exit_code_of(const std::vector<core::PhaseOutcome>& outcomes) {
+    bool stopped = false;
+    for (const core::PhaseOutcome& outcome : outcomes) {
+        if (outcome.state == RunState::Failed) {
+            return static_cast<int>(core::ExitCode::Failed);
+        }
+        stopped = stopped || outcome.state == RunState::Stopped;
+    }
+    return static_cast<int>(stopped ? core::ExitCode::Stopped : core::ExitCode::Ok);
+}
+
+} // namespace
+
+int run_command(const GlobalOptions& global, const RunOptions& options) {
+    // Before any thread starts, so that every thread inherits SIGINT/SIGTERM blocked.
+    core::SignalStopper signals;
+    const core::Config config = load_config(global);
+    const std::vector<Phase> phases = parse_phase_list(options.phase);
+    const std::string date = options.date.empty() ? core::format_date(core::api_yesterday(std::chrono::system_clock::now()))
+                                                  : options.date;
+    if (const std::optional<std::string> problem = core::check_api_date(date, std::chrono::system_clock::now())) {
+        throw core::usage_error(*problem);
+    }
+    const std::string api_key = core::secret_from_env(config.api.key_env, "API key");
+    auto make_sink = sinks::sink_factory(config);
+
+    const core::RunDir run_dir(config.run_dir);
+    run_dir.create();
+    std::vector<core::FileLock> slots;
+    for (Phase phase : phases) {
+        slots.push_back(core::take_slot(run_dir, phase));
+    }
+
+    core::StopWatcher watcher(run_dir);
+    core::RateLimiter limiter(config.api.rate_limit_per_sec);
+    core::PhaseEnvironment env;
+    env.config = &config;
+    env.run_dir = run_dir;
+    env.watcher = &watcher;
+    env.limiter = &limiter;
+    env.make_sink = make_sink;
+    env.make_transport = [&config, api_key]() -> std::unique_ptr<core::Transport> {
+        core::CurlTransportOptions transport;
+        transport.max_connections = static_cast<std::size_t>(config.api.concurrency);
+        transport.timeout = std::chrono::milliseconds(config.api.timeout_ms);
+        transport.headers = {{"x-nxopen-api-key", api_key}, {"accept", "application/json"}};
+        return std::make_unique<core::CurlTransport>(std::move(transport));
+    };
+
+    Runner runner{env, signals, date, options.resume};
+    std::vector<core::PhaseOutcome> outcomes;
+    std::size_t i = 0;
+    while (i < phases.size()) {
+        // CHARACTER_BASIC and ITEM_EQUIPMENT read the same upstream and run side by side.
+        if (i + 1 < phases.size() && phases[i] == Phase::CharacterBasic && phases[i + 1] == Phase::ItemEquipment) {
+            auto basic = std::async(std::launch::async, [&] { return runner.run(Phase::CharacterBasic); });
+            core::PhaseOutcome item = runner.run(Phase::ItemEquipment);
+            outcomes.push_back(basic.get());
+            outcomes.push_back(std::move(item));
+            i += 2;
+        } else {
+            outcomes.push_back(runner.run(phases[i]));
+            ++i;
+        }
+        if (outcomes.back().state != RunState::Completed && i < phases.size()) {
+            spdlog::warn("{} ended {}: the phases after it are not started", core::phase_name(outcomes.back().phase),
+                         core::state_name(outcomes.back().state));
+            break;
+        }
+    }
+    return exit_code_of(outcomes);
+}
+
+} // namespace pipeline::app

@@ -1,0 +1,37 @@
+#pragma once
+// Groups records into chunks: compresses as records arrive, publishes a whole chunk through the sink.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/codec.hpp"
+#include "core/sink.hpp"
+#include "core/snapshot.hpp"
+
+namespace pipeline::core {
+
+/// Builds part-NNNNN chunks of one run. Not thread-safe.
+class ChunkWriter {
+  public:
+    /// Chunks go under `prefix` (a run_prefix), numbered from `next_index`.
+    ChunkWriter(Sink& sink, std::string prefix, Compression compression, std::size_t next_index);
+
+    /// Adds one record (a JSON text without newline) to the open chunk.
+    void add(std::string_view record);
+    /// Records in the open chunk.
+    std::uint64_t buffered() const { return m_records; }
+    /// Publishes the open chunk (nothing when empty) and returns its manifest entry. Throws core::Error.
+    std::optional<ChunkEntry> commit();
+
+  private:
+    Sink& m_sink;
+    std::string m_prefix;
+    Compression m_compression;
+    std::size_t m_next_index;
+    std::unique_ptr<Compressor> m_compressor;
+    std::uint64_t m_records = 0;
+};
+
+} // namespace pipeline::core

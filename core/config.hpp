@@ -1,0 +1,77 @@
+#pragma once
+// pipeline.yaml: the keys of SPEC §7 plus the project's own, loaded and validated strictly.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace pipeline::core {
+
+/// How chunks are compressed.
+enum class Compression { Gzip, Zstd, None };
+
+/// "gzip", "zstd", "none".
+std::string_view compression_name(Compression compression);
+
+/// The chunk file extension: ".jsonl.gz", ".jsonl.zst" or ".jsonl".
+std::string_view compression_extension(Compression compression);
+
+/// The `api:` section.
+struct ApiConfig {
+    std::string base_url = "http://127.0.0.1:8080";
+    std::string key_env = "NEXON_API_KEY";
+    double rate_limit_per_sec = 500;
+    int concurrency = 32;
+    int timeout_ms = 10000;
+    int max_attempts = 5;
+    int backoff_base_ms = 200;      ///< first retry waits up to this long (full jitter)
+    int backoff_max_ms = 30000;     ///< no single backoff waits longer
+    double max_reject_share = 0.05; ///< the phase fails when refused items pass this share
+};
+
+/// The `sink.s3:` section.
+struct S3Config {
+    std::string endpoint = "http://127.0.0.1:9000";
+    std::string bucket = "snapshots";
+    std::string prefix = "maplestory";
+    std::string region = "us-east-1";
+    std::string access_key_env = "S3_ACCESS_KEY";
+    std::string secret_key_env = "S3_SECRET_KEY";
+    std::uint64_t multipart_threshold_mb = 64; ///< chunks larger than this are sent as a multipart upload
+    std::uint64_t part_size_mb = 16;           ///< size of each multipart part (S3 minimum: 5)
+};
+
+/// Where chunks go.
+enum class SinkType { Local, S3 };
+
+/// The `sink:` section.
+struct SinkConfig {
+    SinkType type = SinkType::Local;
+    std::filesystem::path path = "./data";
+    Compression compression = Compression::Gzip;
+    S3Config s3;
+};
+
+/// The whole configuration. Relative paths are resolved against the config file's folder.
+struct Config {
+    std::string source = "<defaults>"; ///< the file it was read from
+    std::filesystem::path run_dir = "./run";
+    ApiConfig api;
+    int ranking_pages = 5;
+    int chunk_records = 1000;
+    SinkConfig sink;
+    std::filesystem::path metrics_file; ///< empty: no Prometheus textfile
+};
+
+/// Loads and validates a config file. Throws core::Error (exit 2) naming file, line and key on an unknown
+/// key, a wrong type or an impossible value, or when the file cannot be read.
+Config load_config(const std::filesystem::path& file);
+
+/// Parses config text; `source` names it in messages and anchors relative paths.
+Config parse_config(const std::string& text, const std::filesystem::path& source);
+
+/// Reads a secret from the environment variable `name`; throws core::Error (exit 2) naming the variable
+/// (never a value) when it is unset or empty. `what` says what it is for ("API key").
+std::string secret_from_env(const std::string& name, const std::string& what);
+
+} // namespace pipeline::core

@@ -1,0 +1,168 @@
+#include "core/fetcher.hpp"
+
+#include <algorithm>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+namespace pipeline::core {
+
+using namespace std::chrono;
+
+namespace {
+
+struct Pending {
+    FetchTask task;
+    int attempt = 1; ///< the attempt about to be made (1 = first)
+    steady_clock::time_point due{};
+};
+
+struct LaterDue {
+    bool operator()(const Pending& a, const Pending& b) const { return a.due > b.due; }
+};
+
+void count_retry(FetchCounters& counters, RetryClass retry_class) {
+    counters.retries.fetch_add(1, std::memory_order_relaxed);
+    switch (retry_class) {
+    case RetryClass::RateLimited:
+        counters.retries_rate_limited.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case RetryClass::ServerError:
+        counters.retries_server.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case RetryClass::DataPreparing:
+        counters.retries_preparing.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case RetryClass::Transport:
+        counters.retries_transport.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case RetryClass::BadBody:
+        counters.retries_bad_body.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case RetryClass::None:
+        break;
+    }
+}
+
+} // namespace
+
+void FetchCounters::copy_to(Progress& progress) const {
+    progress.requests = requests.load(std::memory_order_relaxed);
+    progress.retries = retries.load(std::memory_order_relaxed);
+    progress.retries_rate_limited = retries_rate_limited.load(std::memory_order_relaxed);
+    progress.retries_server = retries_server.load(std::memory_order_relaxed);
+    progress.retries_preparing = retries_preparing.load(std::memory_order_relaxed);
+    progress.retries_transport = retries_transport.load(std::memory_order_relaxed);
+    progress.retries_bad_body = retries_bad_body.load(std::memory_order_relaxed);
+}
+
+Fetcher::Fetcher(Transport& transport, RateLimiter& limiter, FetchSettings settings, StopFlag& stop,
+                 FetchCounters& counters)
+    : m_transport(transport), m_limiter(limiter), m_settings(settings), m_stop(stop), m_counters(counters),
+      m_random_state(static_cast<std::uint64_t>(steady_clock::now().time_since_epoch().count()) | 1U) {}
+
+milliseconds Fetcher::backoff(int attempt) {
+    // Full jitter: uniform in [0, min(max, base * 2^(attempt-1))].
+    const auto cap = std::min<std::int64_t>(m_settings.backoff_max.count(),
+                                            m_settings.backoff_base.count() << std::min(attempt - 1, 20));
+    m_random_state ^= m_random_state << 13;
+    m_random_state ^= m_random_state >> 7;
+    m_random_state ^= m_random_state << 17;
+    return milliseconds(static_cast<std::int64_t>(m_random_state % static_cast<std::uint64_t>(cap + 1)));
+}
+
+FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
+                      const std::function<void(FetchedItem&&)>& deliver) {
+    std::priority_queue<Pending, std::vector<Pending>, LaterDue> retries;
+    std::unordered_map<std::uint64_t, Pending> in_flight;
+    std::optional<Pending> held; // a request that waits for the rate limiter
+    bool source_done = false;
+    std::uint64_t next_tag = 1;
+
+    m_stop.set_waker([this] { m_transport.wake(); });
+    struct ClearWaker {
+        StopFlag& stop;
+        ~ClearWaker() { stop.set_waker({}); }
+    } clear_waker{m_stop};
+
+    for (;;) {
+        steady_clock::time_point wake_at = steady_clock::now() + seconds(1);
+        // Start requests while there is room, stopping at the first boundary after a stop request.
+        while (!m_stop.requested() && in_flight.size() < m_settings.concurrency) {
+            const steady_clock::time_point now = steady_clock::now();
+            if (!held) {
+                if (!retries.empty() && retries.top().due <= now) {
+                    held = retries.top();
+                    retries.pop();
+                } else if (!source_done) {
+                    if (std::optional<FetchTask> task = next()) {
+                        held = Pending{std::move(*task), 1, now};
+                    } else {
+                        source_done = true;
+                    }
+                }
+            }
+            if (!held) {
+                if (!retries.empty()) {
+                    wake_at = std::min(wake_at, retries.top().due);
+                }
+                break;
+            }
+            if (const std::optional<steady_clock::time_point> later = m_limiter.try_acquire(now)) {
+                wake_at = std::min(wake_at, *later);
+                break;
+            }
+            const std::uint64_t tag = next_tag++;
+            m_transport.start(tag, held->task.url);
+            m_counters.requests.fetch_add(1, std::memory_order_relaxed);
+            in_flight.emplace(tag, std::move(*held));
+            held.reset();
+        }
+        const bool stopping = m_stop.requested();
+        if (in_flight.empty() && (stopping || (source_done && !held && retries.empty()))) {
+            return stopping ? FetchEnd::Stopped : FetchEnd::Finished;
+        }
+        const auto timeout = std::max(milliseconds(0), duration_cast<milliseconds>(wake_at - steady_clock::now()));
+        for (TransportResult& result : m_transport.poll(in_flight.empty() ? timeout + milliseconds(1) : timeout)) {
+            const auto it = in_flight.find(result.tag);
+            if (it == in_flight.end()) {
+                continue;
+            }
+            Pending pending = std::move(it->second);
+            in_flight.erase(it);
+            const Classified verdict = classify(result, system_clock::now());
+            switch (verdict.outcome) {
+            case Outcome::Ok:
+                deliver(FetchedItem{pending.task.item, false, std::move(result.body), result.status, "", ""});
+                break;
+            case Outcome::RejectItem:
+                deliver(FetchedItem{pending.task.item, true, "", result.status, verdict.error_name,
+                                    verdict.message});
+                break;
+            case Outcome::Fatal:
+                throw FetchFailure("the API refused the request: " + verdict.message);
+            case Outcome::RetryLater: {
+                if (verdict.retry_class == RetryClass::RateLimited) {
+                    m_limiter.on_rate_limited(steady_clock::now(), verdict.retry_after);
+                }
+                if (pending.attempt >= m_settings.max_attempts) {
+                    throw FetchFailure("giving up after " + std::to_string(pending.attempt) +
+                                       " attempts at " + pending.task.url + ": " +
+                                       verdict.message);
+                }
+                count_retry(m_counters, verdict.retry_class);
+                milliseconds delay = backoff(pending.attempt);
+                if (verdict.retry_after) {
+                    delay = std::max(delay, *verdict.retry_after);
+                }
+                ++pending.attempt;
+                pending.due = steady_clock::now() + delay;
+                retries.push(std::move(pending));
+                break;
+            }
+            }
+        }
+    }
+}
+
+} // namespace pipeline::core

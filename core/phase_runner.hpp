@@ -1,0 +1,51 @@
+#pragma once
+// The driver every phase shares: take over the slot's ledger entry, open the upstream snapshot, loop over
+// items (check stop, fetch, write), commit chunks with a checkpoint each, publish the manifest, finish.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/fetcher.hpp"
+#include "core/ledger.hpp"
+#include "core/phase.hpp"
+#include "core/rate_limiter.hpp"
+#include "core/run_dir.hpp"
+#include "core/sink.hpp"
+#include "core/stop_signal.hpp"
+#include "core/transport.hpp"
+
+namespace pipeline::core {
+
+/// What a phase run needs from the process around it. Shared by phases running side by side.
+struct PhaseEnvironment {
+    const Config* config = nullptr;
+    RunDir run_dir{"."};
+    StopWatcher* watcher = nullptr;
+    RateLimiter* limiter = nullptr;                            ///< shared: the API's limit is per key
+    std::function<std::unique_ptr<Transport>()> make_transport; ///< one per phase run
+    std::function<std::unique_ptr<Sink>()> make_sink;           ///< one per phase run
+    /// Called (from the phase's thread) whenever the phase's progress changes; may be empty.
+    std::function<void(const LedgerEntry&)> on_progress;
+};
+
+/// How a phase run ended.
+struct PhaseOutcome {
+    Phase phase = Phase::RankingFetch;
+    RunState state = RunState::Failed;
+    std::string run_id;
+    std::string error;
+};
+
+/// Runs `phase` for `date` to a terminal state (COMPLETED, STOPPED or FAILED), recorded in the ledger, the
+/// checkpoint and the manifest. The caller holds the phase's slot. With `resume`, continues the newest
+/// resumable run; throws core::Error (exit 2) when there is none. Other failures end the run FAILED and are
+/// reported in the outcome, not thrown.
+PhaseOutcome run_phase(const PhaseEnvironment& env, Phase phase, const std::string& date, bool resume,
+                       StopFlag& stop);
+
+/// A new run id: "<UTC yyyymmddThhmmssZ>-<6 hex>", sortable by start time.
+std::string new_run_id();
+
+} // namespace pipeline::core
