@@ -1,0 +1,171 @@
+// pipeline-fake-api: a deterministic fake of the MapleStory Open API (Nexon) for tests, benchmarks and demos.
+#include "common.hpp"
+#include "dataset.hpp"
+#include "faults.hpp"
+#include "handlers.hpp"
+#include "static_dump.hpp"
+#include "stats.hpp"
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <httplib.h>
+#include <iostream>
+#include <sys/socket.h>
+#include <thread>
+
+namespace {
+
+/// Command-line options that are not part of the dataset or the faults.
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    std::string port_file;
+    int threads = 64;
+    std::string dump_dir;
+    std::string date;
+};
+
+/// Writes the port to path atomically (path.tmp, then rename).
+void write_port_file(const std::string& path, int port) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << port << '\n';
+        if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
+    }
+    std::filesystem::rename(tmp, path);
+}
+
+/// Blocks SIGINT/SIGTERM in every thread (the pool inherits the mask) so one thread can sigwait for them.
+sigset_t block_stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);  // a client closing early must not kill the server
+    return set;
+}
+
+/// Serves until SIGINT/SIGTERM; returns the exit code.
+int serve(const ServerOptions& options, int characters, fake_api::ApiContext& context, const sigset_t& stop_signals) {
+    httplib::Server server;
+    const auto threads = static_cast<std::size_t>(options.threads);
+    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server.set_keep_alive_max_count(1000000);
+    server.set_tcp_nodelay(true);
+    // Without SO_REUSEPORT (httplib's default) a second server on a busy port fails instead of sharing it.
+    int listen_fd = -1;
+    server.set_socket_options([&listen_fd](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        listen_fd = sock;
+    });
+    fake_api::register_routes(server, context);
+
+    const int port = options.port == 0 ? server.bind_to_any_port(options.host)
+                                       : (server.bind_to_port(options.host, options.port) ? options.port : -1);
+    if (port <= 0) {
+        std::cerr << "pipeline-fake-api: cannot bind " << options.host << ':' << options.port << '\n';
+        return 1;
+    }
+    if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);  // the packaged httplib listens with a backlog of 5
+    if (!options.port_file.empty()) write_port_file(options.port_file, port);
+    std::cout << "pipeline-fake-api listening on http://" << options.host << ':' << port << " ("
+              << characters << " characters)" << std::endl;
+
+    std::atomic<bool> finished{false};
+    std::thread watcher([&] {
+        int signal_number = 0;
+        sigwait(&stop_signals, &signal_number);
+        // Retry stop() (a call that lands before listen starts is a no-op); workers blocked on idle
+        // keep-alive connections would delay the exit by up to the keep-alive timeout, so cut that short.
+        for (int attempt = 0; !finished; ++attempt) {
+            if (attempt == 50) std::_Exit(0);
+            server.stop();
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+    const bool ok = server.listen_after_bind();
+    finished = true;
+    if (!ok) {
+        std::cerr << "pipeline-fake-api: listen failed\n";
+        std::exit(1);  // the watcher still waits for a signal; do not join it
+    }
+    watcher.join();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"pipeline-fake-api: a deterministic fake of the MapleStory Open API (Nexon) on cpp-httplib"};
+    app.option_defaults()->always_capture_default();
+    ServerOptions server;
+    fake_api::DatasetOptions data;
+    fake_api::FaultOptions faults;
+    std::string key = "test-key";
+    std::vector<std::string> faults_on{"ranking", "id", "basic", "item"};
+
+    app.add_option("--host", server.host, "Address to listen on");
+    app.add_option("--port", server.port, "Port to listen on (0 = let the OS choose)")->check(CLI::Range(0, 65535));
+    app.add_option("--port-file", server.port_file, "Write the bound port here (atomically) once listening");
+    app.add_option("--threads", server.threads, "Worker threads (one per open connection)")->check(CLI::Range(1, 4096));
+    app.add_option("--key", key, "Expected x-nxopen-api-key");
+    app.add_option("--characters", data.characters, "Ranking rows / characters")->check(CLI::NonNegativeNumber);
+    app.add_option("--duplicate-every", data.duplicate_every,
+                   "Every K-th ranking row repeats the previous row's character (0 = off)")->check(CLI::NonNegativeNumber);
+    app.add_option("--refuse-names", data.refuse_names, "Fraction of names whose /id answers OPENAPI00003")
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--refuse-ocids", data.refuse_ocids,
+                   "Fraction (disjoint from refused names) whose basic/item-equipment answer OPENAPI00003")
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--item-kb", data.item_kb, "Approximate item-equipment body size in KiB")->check(CLI::NonNegativeNumber);
+    app.add_option("--seed", faults.seed, "Seed of the random faults");
+    app.add_option("--latency-ms", faults.latency_ms, "Sleep before answering each API request")->check(CLI::NonNegativeNumber);
+    app.add_option("--fail-500", faults.fail_500, "Fraction answered 500 OPENAPI00001")->check(CLI::Range(0.0, 1.0));
+    app.add_option("--fail-503", faults.fail_503, "Fraction answered 503 OPENAPI00011")->check(CLI::Range(0.0, 1.0));
+    app.add_option("--fail-429", faults.fail_429, "Fraction answered 429 OPENAPI00007")->check(CLI::Range(0.0, 1.0));
+    app.add_option("--retry-after", faults.retry_after, "Retry-After header for --fail-429 answers (empty = none)");
+    app.add_option("--fail-prepare", faults.fail_prepare, "Fraction answered 400 OPENAPI00009")->check(CLI::Range(0.0, 1.0));
+    app.add_option("--truncate", faults.truncate, "Fraction of 200 answers cut after half the body")
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--faults-on", faults_on, "Endpoints the random faults (not latency/rate limit/forbid) apply to")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"ranking", "id", "basic", "item"}));
+    app.add_option("--rate-limit", faults.rate_limit, "Max API requests per calendar second, beyond: 429 (0 = off)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag("--forbid", faults.forbid, "Answer every API request 403 OPENAPI00002");
+    app.add_option("--dump-static", server.dump_dir, "Write static files for nginx into this directory and exit");
+    app.add_option("--date", server.date, "Date (YYYY-MM-DD) of the --dump-static files");
+    CLI11_PARSE(app, argc, argv);
+
+    faults.faults_on.fill(false);
+    for (const std::string& name : faults_on) faults.faults_on[static_cast<std::size_t>(*fake_api::parse_endpoint(name))] = true;
+
+    const bool serving = server.dump_dir.empty();
+    const sigset_t stop_signals = serving ? block_stop_signals() : sigset_t{};
+    try {
+        const fake_api::Dataset dataset(data);
+        if (!serving) {
+            if (!fake_api::is_valid_date(server.date)) {
+                std::cerr << "pipeline-fake-api: --dump-static needs --date YYYY-MM-DD\n";
+                return 2;
+            }
+            fake_api::dump_static(dataset, server.dump_dir, server.date);
+            return 0;
+        }
+        fake_api::Faults fault_injector(faults);
+        fake_api::Stats stats;
+        fake_api::ApiContext context{dataset, fault_injector, stats, key};
+        return serve(server, data.characters, context, stop_signals);
+    } catch (const std::exception& error) {
+        std::cerr << "pipeline-fake-api: " << error.what() << '\n';
+        return 1;
+    }
+}
