@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/checkpoint.hpp"
 #include "core/curl_transport.hpp"
 #include "core/error.hpp"
 #include "core/log_context.hpp"
@@ -39,12 +40,24 @@ struct Runner {
     core::SignalStopper& signals;
     std::string date;
     bool resume;
+    bool all;
 
     core::PhaseOutcome run(Phase phase) {
+        bool resume_this = resume;
+        if (resume && all) {
+            // `run all --resume`: resume what was interrupted, keep what completed, start what never ran.
+            const std::optional<core::Checkpoint> latest = core::find_latest(env.run_dir, phase, date);
+            if (latest && latest->state == RunState::Completed) {
+                spdlog::info("{}: run {} already COMPLETED for {}; kept", core::phase_name(phase), latest->run_id,
+                             date);
+                return core::PhaseOutcome{phase, RunState::Completed, latest->run_id, ""};
+            }
+            resume_this = core::find_resumable(env.run_dir, phase, date).has_value();
+        }
         core::StopFlag stop;
         signals.add(stop);
         const core::ScopedLogContext context(std::string(core::phase_name(phase)), "");
-        core::PhaseOutcome outcome = core::run_phase(env, phase, date, resume, stop);
+        core::PhaseOutcome outcome = core::run_phase(env, phase, date, resume_this, stop);
         signals.remove(stop);
         return outcome;
     }
@@ -99,7 +112,7 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
         return std::make_unique<core::CurlTransport>(std::move(transport));
     };
 
-    Runner runner{env, signals, date, options.resume};
+    Runner runner{env, signals, date, options.resume, phases.size() > 1};
     std::vector<core::PhaseOutcome> outcomes;
     std::size_t i = 0;
     while (i < phases.size()) {

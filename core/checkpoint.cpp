@@ -1,5 +1,7 @@
 #include "core/checkpoint.hpp"
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
@@ -118,7 +120,10 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     }
 }
 
-std::optional<Checkpoint> find_resumable(const RunDir& run_dir, Phase phase, const std::string& date) {
+namespace {
+// The newest checkpoint of phase/date for which `wanted` holds.
+std::optional<Checkpoint> find_newest(const RunDir& run_dir, Phase phase, const std::string& date,
+                                      const std::function<bool(const Checkpoint&)>& wanted) {
     std::optional<Checkpoint> newest;
     const std::string prefix = date + "." + std::string(phase_name(phase)) + ".";
     std::error_code ec;
@@ -128,14 +133,23 @@ std::optional<Checkpoint> find_resumable(const RunDir& run_dir, Phase phase, con
             continue;
         }
         Checkpoint c = load_checkpoint(file.path());
-        const bool dead_running =
-            c.state == RunState::Running && !process_is_alive(c.pid, c.pid_start_ticks);
-        const bool resumable = c.state == RunState::Stopped || c.state == RunState::Failed || dead_running;
-        if (resumable && (!newest || std::tie(c.started_at, c.run_id) > std::tie(newest->started_at, newest->run_id))) {
+        if (wanted(c) && (!newest || std::tie(c.started_at, c.run_id) > std::tie(newest->started_at, newest->run_id))) {
             newest = std::move(c);
         }
     }
     return newest;
+}
+} // namespace
+
+std::optional<Checkpoint> find_latest(const RunDir& run_dir, Phase phase, const std::string& date) {
+    return find_newest(run_dir, phase, date, [](const Checkpoint&) { return true; });
+}
+
+std::optional<Checkpoint> find_resumable(const RunDir& run_dir, Phase phase, const std::string& date) {
+    return find_newest(run_dir, phase, date, [](const Checkpoint& c) {
+        const bool dead_running = c.state == RunState::Running && !process_is_alive(c.pid, c.pid_start_ticks);
+        return c.state == RunState::Stopped || c.state == RunState::Failed || dead_running;
+    });
 }
 
 } // namespace pipeline::core

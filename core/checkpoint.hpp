@@ -69,6 +69,9 @@ void save_checkpoint(const RunDir& run_dir, const Checkpoint& checkpoint);
 /// Loads a checkpoint file; throws core::Error naming the path when it is unreadable or malformed.
 Checkpoint load_checkpoint(const std::filesystem::path& path);
 
+/// The newest run of `phase` on `date` in any state (by start time); nullopt when it never ran.
+std::optional<Checkpoint> find_latest(const RunDir& run_dir, Phase phase, const std::string& date);
+
 /// The newest run of `phase` on `date` that may be resumed: STOPPED, FAILED, or RUNNING with its process
 /// gone. nullopt when there is none.
 std::optional<Checkpoint> find_resumable(const RunDir& run_dir, Phase phase, const std::string& date);

@@ -22,7 +22,8 @@ using namespace std::chrono;
 
 namespace {
 
-constexpr milliseconds k_progress_interval{1000};
+constexpr milliseconds k_progress_interval{1000}; // ledger writes between chunk commits
+constexpr milliseconds k_notify_interval{200};    // on_progress calls (live display, metrics)
 
 // Thrown into the network thread when the writer side gave up.
 struct WriterGone {};
@@ -67,6 +68,8 @@ class PhaseRun {
     Progress m_carried;                        // counters of earlier attempts (resume)
     steady_clock::time_point m_started = steady_clock::now();
     steady_clock::time_point m_last_progress{};
+    steady_clock::time_point m_last_notify{};
+    LedgerEntry m_entry; // the ledger entry as last written by this run
 };
 
 void PhaseRun::begin(bool resume) {
@@ -93,7 +96,7 @@ void PhaseRun::begin(bool resume) {
     m_cp.pid_start_ticks = self_start_ticks();
     // Under the ledger lock: a sentinel left by an earlier run is removed before the new run id is
     // published, so a stop can only ever name the run it saw.
-    m_ledger.update(m_phase, [&](LedgerEntry& e) {
+    m_entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
         std::error_code ec;
         std::filesystem::remove(m_env.run_dir.stop_sentinel(m_phase), ec);
         e = LedgerEntry{};
@@ -265,21 +268,27 @@ Progress PhaseRun::progress() const {
 
 void PhaseRun::report_progress(bool force) {
     const steady_clock::time_point now = steady_clock::now();
-    if (!force && now - m_last_progress < k_progress_interval) {
+    const bool write_ledger = force || now - m_last_progress >= k_progress_interval;
+    const bool notify = m_env.on_progress && (write_ledger || now - m_last_notify >= k_notify_interval);
+    if (!write_ledger && !notify) {
         return;
     }
-    m_last_progress = now;
     const Progress p = progress();
-    const LedgerEntry entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
-        if (e.run_id != m_cp.run_id) {
-            return false;
-        }
-        e.progress = p;
-        e.updated_at = format_utc(now_utc());
-        return true;
-    });
-    if (m_env.on_progress) {
-        m_env.on_progress(entry);
+    if (write_ledger) {
+        m_last_progress = now;
+        m_entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
+            if (e.run_id != m_cp.run_id) {
+                return false;
+            }
+            e.progress = p;
+            e.updated_at = format_utc(now_utc());
+            return true;
+        });
+    }
+    m_entry.progress = p;
+    if (notify) {
+        m_last_notify = now;
+        m_env.on_progress(m_entry);
     }
 }
 
@@ -336,7 +345,7 @@ PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) 
         spdlog::error("{}: {}", phase_name(m_phase), e.what());
     }
     const Progress p = progress();
-    m_ledger.update(m_phase, [&](LedgerEntry& e) {
+    m_entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
         if (e.run_id != m_cp.run_id) {
             return false;
         }
@@ -352,6 +361,9 @@ PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) 
         return true;
     });
     m_env.watcher->unwatch(m_phase);
+    if (m_env.on_progress) {
+        m_env.on_progress(m_entry);
+    }
     const double seconds = duration<double>(steady_clock::now() - m_started).count();
     const auto level = state == RunState::Failed ? spdlog::level::err : spdlog::level::info;
     spdlog::log(level, "{}: run {} {} in {:.1f}s: {} items, {} records, {} chunks, {} requests, {} retries, {} "
