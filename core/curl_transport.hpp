@@ -1,8 +1,11 @@
 #pragma once
 // The real Transport: libcurl's multi interface with connection reuse.
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/transport.hpp"
 
