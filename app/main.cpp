@@ -1,6 +1,7 @@
 // pipeline: harvests the MapleStory Open API into dated snapshots. Builds the CLI and maps outcomes to the
 // exit codes of SPEC §3; the work is in core/ and sinks/.
 
+#include <csignal>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,8 @@
 
 int main(int argc, char** argv) {
     using namespace pipeline;
+    // Under `ulimit -f` a write past the limit must fail with EFBIG (reported, phase FAILED), not kill us.
+    std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"pipeline: harvest the MapleStory Open API into dated snapshot files"};
     app.set_version_flag("--version", std::string("pipeline ") + PIPELINE_VERSION);
     app.require_subcommand(1);

@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/process.hpp"
 
 namespace pipeline::core {
 
@@ -25,6 +27,16 @@ std::string os_error(const std::filesystem::path& path, int error_number) {
 
 bool is_temporary_name(std::string_view file_name) {
     return file_name.starts_with('.') && file_name.find(".tmp-") != std::string_view::npos;
+}
+
+bool is_stale_temporary(std::string_view file_name) {
+    const std::size_t at = file_name.find(".tmp-");
+    if (!file_name.starts_with('.') || at == std::string_view::npos) {
+        return false;
+    }
+    const std::string rest(file_name.substr(at + 5));
+    const long pid = std::strtol(rest.c_str(), nullptr, 10);
+    return pid <= 0 || !process_is_alive(static_cast<pid_t>(pid), 0);
 }
 
 AtomicFile::AtomicFile(std::filesystem::path target) : m_target(std::move(target)) {

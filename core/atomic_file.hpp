@@ -40,6 +40,9 @@ std::string read_file(const std::filesystem::path& path);
 /// True for names AtomicFile uses for its temporaries.
 bool is_temporary_name(std::string_view file_name);
 
+/// True for a temporary whose writer process is gone (killed before commit): safe to delete.
+bool is_stale_temporary(std::string_view file_name);
+
 /// fsyncs a folder so that a rename or unlink in it is durable; throws core::Error on failure.
 void sync_directory(const std::filesystem::path& directory);
 

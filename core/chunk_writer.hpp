@@ -22,7 +22,8 @@ class ChunkWriter {
     void add(std::string_view record);
     /// Records in the open chunk.
     std::uint64_t buffered() const { return m_records; }
-    /// Publishes the open chunk (nothing when empty) and returns its manifest entry. Throws core::Error.
+    /// Publishes the open chunk (nothing when empty) and returns its manifest entry. Throws core::Error; the
+    /// chunk then stays whole, and the next commit() publishes it again.
     std::optional<ChunkEntry> commit();
 
   private:
@@ -32,6 +33,7 @@ class ChunkWriter {
     std::size_t m_next_index;
     std::unique_ptr<Compressor> m_compressor;
     std::uint64_t m_records = 0;
+    std::optional<std::string> m_finished; ///< the compressed chunk once finished, until published
 };
 
 } // namespace pipeline::core

@@ -149,7 +149,8 @@ void PhaseRun::open_upstream() {
             m_sink->remove(key);
         }
     }
-    m_sink->clean_temporaries(prefix());
+    // Temporaries left by killed runs of this phase and date (this run's folder included).
+    m_sink->clean_temporaries(m_date + "/" + std::string(phase_name(m_phase)) + "/");
     m_writer = std::make_unique<ChunkWriter>(*m_sink, prefix(), m_cp.compression, m_cp.chunks.size() + 1);
     save_checkpoint(m_env.run_dir, m_cp);
     report_progress(true);

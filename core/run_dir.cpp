@@ -25,6 +25,14 @@ void RunDir::create() const {
     }
     make_private_dir(m_root);
     make_private_dir(checkpoints());
+    // Ledger and checkpoint temporaries of processes killed mid-write.
+    for (const std::filesystem::path& dir : {m_root, checkpoints()}) {
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+            if (is_stale_temporary(entry.path().filename().string())) {
+                std::filesystem::remove(entry.path(), ec);
+            }
+        }
+    }
 }
 
 std::filesystem::path RunDir::slot_lock(Phase phase) const {

@@ -82,9 +82,12 @@ void LocalSink::clean_temporaries(const std::string& prefix) {
     if (!std::filesystem::is_directory(start, ec)) {
         return;
     }
-    for (const auto& entry : std::filesystem::directory_iterator(start, ec)) {
-        if (core::is_temporary_name(entry.path().filename().string())) {
-            std::filesystem::remove(entry.path(), ec);
+    // Only temporaries of dead writers: a live process may be about to commit its own.
+    for (auto it = std::filesystem::recursive_directory_iterator(start, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (core::is_stale_temporary(it->path().filename().string())) {
+            std::error_code ignored;
+            std::filesystem::remove(it->path(), ignored);
         }
     }
 }
