@@ -60,7 +60,8 @@ class S3Workspace(Workspace):
         self.prefix = f"blackbox/{uuid.uuid4().hex}"
         s3 = {"endpoint": self.endpoint, "bucket": bucket, "prefix": self.prefix, "region": "us-east-1",
               "access_key_env": "S3_ACCESS_KEY", "secret_key_env": "S3_SECRET_KEY"}
-        super().__init__(api_url, sink={"type": "s3", "s3": s3}, **config)
+        self.sink_config = {"type": "s3", "s3": s3}
+        super().__init__(api_url, sink=self.sink_config, **config)
 
     def env(self, **extra):
         values = {"S3_ACCESS_KEY": "S3RVER", "S3_SECRET_KEY": SECRET}
@@ -129,6 +130,33 @@ class S3SinkTest(PipelineTestCase):
             self.assertEqual(status[phase]["state"], "COMPLETED", phase)
             self.assertEqual(status[phase]["run_id"], run_ids[phase], phase)
             self.assertEqual(status[phase]["sink"], f"s3://{BUCKET}/{ws.prefix}", phase)
+
+    def test_stop_and_resume_into_s3_is_exact(self):
+        with FakeApi(characters=400) as fast, FakeApi("--latency-ms", "20", characters=400) as slow:
+            ws = S3Workspace(fast.url, ranking_pages=2, chunk_records=20)
+            for phase in ("RANKING_FETCH", "OCID_LOOKUP"):
+                self.assertEqual(ws.run("run", phase, "--date", DATE).returncode, 0)
+            ws.write_config(slow.url, ranking_pages=2, chunk_records=20, sink=ws.sink_config, api={"concurrency": 4})
+            worker = ws.spawn("run", "ITEM_EQUIPMENT", "--date", DATE)
+            ws.wait_state("ITEM_EQUIPMENT", lambda e: e["state"] == "RUNNING" and e["progress"]["chunks"] >= 2)
+            self.assertEqual(ws.run("stop", "ITEM_EQUIPMENT").returncode, 0)
+            worker.communicate(timeout=60)
+            self.assertEqual(worker.returncode, 3)
+            run_id = ws.status()["ITEM_EQUIPMENT"]["run_id"]
+            self.assertEqual(ws.runs("ITEM_EQUIPMENT")[run_id]["state"], "STOPPED")
+            fetched_before = slow.stats()["requests"]["item"]
+            ws.write_config(fast.url, ranking_pages=2, chunk_records=20, sink=ws.sink_config)
+            result = ws.run("run", "ITEM_EQUIPMENT", "--date", DATE, "--resume")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(fetched_before + fast.stats()["requests"]["item"], 400)
+        manifest = ws.runs("ITEM_EQUIPMENT")[run_id]
+        self.assertEqual(manifest["state"], "COMPLETED")
+        records = ws.s3_snapshot("ITEM_EQUIPMENT", run_id, manifest)
+        ocids = [r["ocid"] for r in records]
+        self.assertEqual(len(ocids), 400)
+        self.assertEqual(len(set(ocids)), 400)
+        present = sorted(k.rsplit("/", 1)[1] for k in ws.keys(f"{DATE}/ITEM_EQUIPMENT/{run_id}/part-"))
+        self.assertEqual(present, sorted(c["name"] for c in manifest["chunks"]))
 
     def test_wrong_access_key_fails_naming_the_code_but_never_the_secret(self):
         secret = "never-print-this-" + uuid.uuid4().hex
