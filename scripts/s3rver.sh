@@ -90,7 +90,7 @@ start() {
             die "s3rver exited during start-up; its log ($dir/s3rver.log):"$'\n'"$(tail -20 "$dir/s3rver.log")"
         }
         if [[ -z "$port" ]]; then
-            port="$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$dir/s3rver.log" | head -1 | cut -d: -f2 || true)"
+            port="$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$dir/s3rver.log" 2>/dev/null | head -1 | cut -d: -f2 || true)"
         fi
         if [[ -n "$port" ]] && answers "$port"; then
             echo "$port" >"$dir/port"
