@@ -4,6 +4,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <vector>
+
 #include "core/error.hpp"
 
 namespace pipeline::core {
@@ -41,12 +43,11 @@ class GzipCompressor final : public Compressor {
         m_stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
         m_stream.avail_in = static_cast<uInt>(data.size());
         for (;;) {
-            const std::size_t used = m_out.size();
-            m_out.resize(used + 65536);
-            m_stream.next_out = reinterpret_cast<Bytef*>(m_out.data() + used);
-            m_stream.avail_out = 65536;
+            // Compress into a fixed scratch buffer: growing m_out first would zero-fill it on every record.
+            m_stream.next_out = reinterpret_cast<Bytef*>(m_scratch.data());
+            m_stream.avail_out = static_cast<uInt>(m_scratch.size());
             const int rc = deflate(&m_stream, flush);
-            m_out.resize(used + 65536 - m_stream.avail_out);
+            m_out.append(m_scratch.data(), m_scratch.size() - m_stream.avail_out);
             if (rc == Z_STREAM_END || (flush == Z_NO_FLUSH && m_stream.avail_in == 0 && m_stream.avail_out > 0)) {
                 return;
             }
@@ -57,12 +58,15 @@ class GzipCompressor final : public Compressor {
     }
     z_stream m_stream{};
     std::string m_out;
+    std::vector<char> m_scratch = std::vector<char>(65536);
 };
 
 class ZstdCompressor final : public Compressor {
   public:
     ZstdCompressor() : m_context(ZSTD_createCCtx()) {
         ZSTD_CCtx_setParameter(m_context, ZSTD_c_compressionLevel, 3);
+        // Without the frame checksum a corrupted chunk can decompress "successfully" to different bytes.
+        ZSTD_CCtx_setParameter(m_context, ZSTD_c_checksumFlag, 1);
     }
     ~ZstdCompressor() override { ZSTD_freeCCtx(m_context); }
     ZstdCompressor(const ZstdCompressor&) = delete;
@@ -78,15 +82,13 @@ class ZstdCompressor final : public Compressor {
     void pump(std::string_view data, ZSTD_EndDirective mode) {
         ZSTD_inBuffer in{data.data(), data.size(), 0};
         for (;;) {
-            const std::size_t used = m_out.size();
-            const std::size_t room = ZSTD_CStreamOutSize();
-            m_out.resize(used + room);
-            ZSTD_outBuffer out{m_out.data() + used, room, 0};
+            // Compress into a fixed scratch buffer: growing m_out first would zero-fill it on every record.
+            ZSTD_outBuffer out{m_scratch.data(), m_scratch.size(), 0};
             const std::size_t remaining = ZSTD_compressStream2(m_context, &out, &in, mode);
-            m_out.resize(used + out.pos);
             if (ZSTD_isError(remaining)) {
                 throw Error(ExitCode::Failed, std::string("zstd: ") + ZSTD_getErrorName(remaining));
             }
+            m_out.append(m_scratch.data(), out.pos);
             if (mode == ZSTD_e_end ? remaining == 0 : in.pos == in.size) {
                 return;
             }
@@ -94,6 +96,7 @@ class ZstdCompressor final : public Compressor {
     }
     ZSTD_CCtx* m_context;
     std::string m_out;
+    std::vector<char> m_scratch = std::vector<char>(ZSTD_CStreamOutSize());
 };
 
 std::string gunzip(std::string_view data, const std::string& what) {
@@ -174,6 +177,9 @@ std::string decompress(Compression compression, std::string_view data, const std
 }
 
 std::optional<Compression> compression_of(std::string_view file_name) {
+    if (!file_name.starts_with("part-")) {
+        return std::nullopt; // "_rejects.jsonl" ends like a chunk but is not one
+    }
     for (Compression c : {Compression::Gzip, Compression::Zstd, Compression::None}) {
         if (file_name.ends_with(compression_extension(c))) {
             return c;

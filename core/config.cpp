@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -296,7 +297,12 @@ Config parse_config(const std::string& text, const std::filesystem::path& source
         }
     }
     if (config.api.backoff_max_ms < config.api.backoff_base_ms) {
-        r.fail(root["api"]["backoff_max_ms"], "'api.backoff_max_ms' must not be below 'api.backoff_base_ms'");
+        // Point at whichever of the two keys the file sets (a key left at its default has no line).
+        const YAML::Node api = std::as_const(root)["api"];
+        const bool max_set = api["backoff_max_ms"].IsDefined();
+        r.fail(max_set ? api["backoff_max_ms"] : api["backoff_base_ms"],
+               "'api.backoff_max_ms' (" + std::to_string(config.api.backoff_max_ms) +
+                   ") must not be below 'api.backoff_base_ms' (" + std::to_string(config.api.backoff_base_ms) + ")");
     }
     return config;
 }

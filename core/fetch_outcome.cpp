@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 namespace pipeline::core {
 
@@ -34,6 +35,12 @@ std::string_view transport_error_name(TransportError error) {
         return "TRANSPORT";
     }
     return "TRANSPORT";
+}
+
+bool is_json_object(const std::string& body) {
+    static thread_local simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    return parser.parse(body.data(), body.size(), true).get(root) == simdjson::SUCCESS && root.is_object();
 }
 
 Classified make(Outcome outcome, RetryClass retry_class, std::string name, std::string message) {
@@ -74,8 +81,9 @@ Classified classify(const TransportResult& result, SystemTime now) {
                     result.error_message);
     }
     if (result.status == 200) {
-        // Validate without building a tree: bodies are large and the caller splices them verbatim.
-        if (!trim(result.body).starts_with('{') || !nlohmann::json::accept(result.body)) {
+        // Full validation (structure and UTF-8) at memory speed: this runs on the network thread for every
+        // body, and the caller splices bodies into records verbatim.
+        if (!is_json_object(result.body)) {
             return make(Outcome::RetryLater, RetryClass::BadBody, "BAD_BODY",
                         "HTTP 200 with a body that is not a complete JSON object");
         }

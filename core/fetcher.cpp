@@ -122,7 +122,8 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
         if (in_flight.empty() && (stopping || (source_done && !held && retries.empty()))) {
             return stopping ? FetchEnd::Stopped : FetchEnd::Finished;
         }
-        const auto timeout = std::max(milliseconds(0), duration_cast<milliseconds>(wake_at - steady_clock::now()));
+        // Round up: a timeout truncated to 0 ms would spin while the limiter paces requests.
+        const auto timeout = std::max(milliseconds(0), ceil<milliseconds>(wake_at - steady_clock::now()));
         for (TransportResult& result : m_transport.poll(in_flight.empty() ? timeout + milliseconds(1) : timeout)) {
             const auto it = in_flight.find(result.tag);
             if (it == in_flight.end()) {

@@ -24,11 +24,16 @@ std::optional<SystemTime> parse_utc(std::string_view text) {
         return std::nullopt;
     }
     const std::optional<year_month_day> ymd = parse_date(text.substr(0, 10));
-    int h = 0;
-    int m = 0;
-    int s = 0;
-    const std::string rest(text.substr(11, 8));
-    if (!ymd || std::sscanf(rest.c_str(), "%2d:%2d:%2d", &h, &m, &s) != 3) {
+    // "hh:mm:ss" with exactly two digits each (sscanf's %2d would take signs, spaces and hour 99).
+    const auto two_digits = [&](std::size_t pos) {
+        const char a = text[pos];
+        const char b = text[pos + 1];
+        return (a >= '0' && a <= '9' && b >= '0' && b <= '9') ? (a - '0') * 10 + (b - '0') : -1;
+    };
+    const int h = two_digits(11);
+    const int m = two_digits(14);
+    const int s = two_digits(17);
+    if (!ymd || text[13] != ':' || text[16] != ':' || h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59) {
         return std::nullopt;
     }
     return sys_days{*ymd} + hours{h} + minutes{m} + seconds{s};
