@@ -131,7 +131,11 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             }
             Pending pending = std::move(it->second);
             in_flight.erase(it);
-            const Classified verdict = classify(result, system_clock::now());
+            Classified verdict = classify(result, system_clock::now());
+            if (verdict.outcome == Outcome::Ok && m_settings.accept_body && !m_settings.accept_body(result.body)) {
+                verdict = Classified{Outcome::RetryLater, RetryClass::BadBody, "BAD_SHAPE",
+                                     "HTTP 200 with a JSON object that lacks the fields this phase needs", {}};
+            }
             switch (verdict.outcome) {
             case Outcome::Ok:
                 deliver(FetchedItem{pending.task.item, false, std::move(result.body), result.status, "", ""});

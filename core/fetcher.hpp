@@ -55,6 +55,9 @@ struct FetchSettings {
     int max_attempts = 5;
     std::chrono::milliseconds backoff_base{200};
     std::chrono::milliseconds backoff_max{30000};
+    /// Checks that a 200 body has the shape the phase needs; a body it refuses is retried like a bad body.
+    /// Empty: any JSON object is accepted.
+    std::function<bool(const std::string&)> accept_body;
 };
 
 /// Thrown when the phase must fail: a fatal answer, or an item that kept failing after max_attempts.

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "core/error.hpp"
 
@@ -65,6 +66,23 @@ std::string item_url(Phase phase, const std::string& base_url, const std::string
         return base_url + "/maplestory/v1/character/item-equipment?ocid=" + url_encode(item) + "&date=" + date;
     }
     return {};
+}
+
+bool has_expected_shape(Phase phase, std::string_view body) {
+    if (phase == Phase::CharacterBasic || phase == Phase::ItemEquipment) {
+        return true;
+    }
+    static thread_local simdjson::dom::parser parser;
+    simdjson::dom::object root;
+    if (parser.parse(body.data(), body.size(), true).get(root) != simdjson::SUCCESS) {
+        return false;
+    }
+    if (phase == Phase::RankingFetch) {
+        simdjson::dom::array ranking;
+        return root["ranking"].get(ranking) == simdjson::SUCCESS;
+    }
+    std::string_view ocid;
+    return root["ocid"].get(ocid) == simdjson::SUCCESS && !ocid.empty();
 }
 
 bool make_records(Phase phase, const std::string& item, const std::string& date, std::string_view body,

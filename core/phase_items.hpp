@@ -22,8 +22,12 @@ std::vector<std::string> list_items(Phase phase, int ranking_pages, Sink& sink, 
 /// The request URL for one item: base_url + path + percent-encoded query.
 std::string item_url(Phase phase, const std::string& base_url, const std::string& item, const std::string& date);
 
+/// True when a 200 answer (already known to be a JSON object) has what make_records needs: a "ranking"
+/// array for RANKING_FETCH, an "ocid" string for OCID_LOOKUP; any object for the detail phases.
+bool has_expected_shape(Phase phase, std::string_view body);
+
 /// Turns a 200 answer into records, calling emit for each; returns false when the answer does not have the
-/// shape the API promises (the caller retries it like a bad body).
+/// shape the API promises (has_expected_shape lets the fetch loop retry such answers before they get here).
 bool make_records(Phase phase, const std::string& item, const std::string& date, std::string_view body,
                   const std::function<void(std::string_view)>& emit);
 

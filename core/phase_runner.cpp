@@ -158,21 +158,26 @@ void PhaseRun::open_upstream() {
 
 FetchEnd PhaseRun::fetch_and_write() {
     std::unique_ptr<Transport> transport = m_env.make_transport();
-    const FetchSettings settings{static_cast<std::size_t>(m_config.api.concurrency), m_config.api.max_attempts,
-                                 milliseconds(m_config.api.backoff_base_ms),
-                                 milliseconds(m_config.api.backoff_max_ms)};
+    FetchSettings settings{static_cast<std::size_t>(m_config.api.concurrency), m_config.api.max_attempts,
+                           milliseconds(m_config.api.backoff_base_ms), milliseconds(m_config.api.backoff_max_ms),
+                           [phase = m_phase](const std::string& body) { return has_expected_shape(phase, body); }};
     Fetcher fetcher(*transport, *m_env.limiter, settings, m_stop, m_counters);
     BoundedQueue<FetchedItem> queue(settings.concurrency * 4);
 
+    // The items still to fetch, listed before the network thread starts: the writer thread updates the
+    // done set while that thread runs.
+    std::vector<std::size_t> pending;
+    for (std::size_t item = 0; item < m_items.size(); ++item) {
+        if (!m_cp.done.contains(item)) {
+            pending.push_back(item);
+        }
+    }
     std::size_t cursor = 0;
     auto next = [&]() -> std::optional<FetchTask> {
-        while (cursor < m_items.size() && m_cp.done.contains(cursor)) {
-            ++cursor;
-        }
-        if (cursor == m_items.size()) {
+        if (cursor == pending.size()) {
             return std::nullopt;
         }
-        const std::size_t item = cursor++;
+        const std::size_t item = pending[cursor++];
         return FetchTask{item, item_url(m_phase, m_config.api.base_url, m_items[item], m_date)};
     };
     FetchEnd end = FetchEnd::Finished;
