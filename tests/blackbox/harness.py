@@ -166,6 +166,8 @@ class Workspace:
 
     def visible_parts(self, phase, run_id, date=DATE):
         folder = self.data_dir / date / phase / run_id
+        if not folder.exists():
+            return []  # nothing published yet
         return sorted(p.name for p in folder.iterdir() if p.name.startswith("part-"))
 
     def temporaries(self):
