@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
+#include "app/console.hpp"
 #include "core/error.hpp"
 #include "core/log_context.hpp"
 #include "core/time_util.hpp"
@@ -46,13 +46,19 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
     app.add_option("--config", options.config,
                    "Config file (default: $PIPELINE_CONFIG, else ./pipeline.yaml; a missing default file means "
                    "built-in defaults)");
-    app.add_option("--run-dir", options.run_dir, "Run directory (ledger, locks, stop sentinels); overrides run_dir");
-    app.add_option("--log-format", options.log_format, "Log format on stderr")
+    app.add_option("--run-dir", options.run_dir,
+                   "Run directory: ledger, locks, stop sentinels (default: run_dir from the config, ./run)");
+    app.add_option("--log-format", options.log_format,
+                   "Log format on stderr and in --log-file: text lines, or JSON lines with ts, level, phase, "
+                   "run_id, message")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
-    app.add_option("--log-file", options.log_file, "Also append logs to this file");
-    auto* verbose = app.add_flag("-v,--verbose", options.verbose, "Debug logging");
-    auto* quiet = app.add_flag("-q,--quiet", options.quiet, "Only warnings and errors; no progress display");
+    app.add_option("--log-file", options.log_file, "Also append logs to this file (default: none)");
+    auto* verbose = app.add_flag("-v,--verbose", options.verbose, "Debug logging (default: info)");
+    auto* quiet =
+        app.add_flag("-q,--quiet", options.quiet,
+                     "Only warnings and errors on stderr (a --log-file still gets info), no progress display "
+                     "(default: info level; progress when stderr is a terminal)");
     verbose->excludes(quiet);
 }
 
@@ -80,7 +86,10 @@ core::Config load_config(const GlobalOptions& options) {
 }
 
 void setup_logging(const GlobalOptions& options) {
-    std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_sink_mt>()};
+    // Through the Console, so that log lines and the progress block of `run` never interleave.
+    std::vector<spdlog::sink_ptr> sinks{std::make_shared<ConsoleSink>(Console::instance())};
+    // -q quiets the terminal (and cron mail); a --log-file keeps the info lines an operator reads afterwards.
+    sinks.front()->set_level(options.quiet ? spdlog::level::warn : spdlog::level::trace);
     if (!options.log_file.empty()) {
         try {
             sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.log_file));
@@ -96,7 +105,8 @@ void setup_logging(const GlobalOptions& options) {
             "%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc));
     }
     logger->set_level(options.verbose ? spdlog::level::debug
-                                      : (options.quiet ? spdlog::level::warn : spdlog::level::info));
+                                      : (options.quiet && options.log_file.empty() ? spdlog::level::warn
+                                                                                   : spdlog::level::info));
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(logger);
 }

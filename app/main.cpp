@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     using namespace pipeline;
     // Under `ulimit -f` a write past the limit must fail with EFBIG (reported, phase FAILED), not kill us.
     std::signal(SIGXFSZ, SIG_IGN);
-    CLI::App app{"pipeline: harvest the MapleStory Open API into dated snapshot files"};
+    CLI::App app{"pipeline: harvest the MapleStory Open API into dated snapshot files", "pipeline"};
     app.set_version_flag("--version", std::string("pipeline ") + PIPELINE_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
@@ -30,9 +30,17 @@ int main(int argc, char** argv) {
     CLI::App* run = app::add_run_command(app, run_options);
     CLI::App* stop = app::add_stop_command(app, stop_options);
     CLI::App* status = app::add_status_command(app, status_options);
-    app.footer("Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 stopped, 4 phase already running,\n"
+    app.footer("Environment: PIPELINE_CONFIG (config file), the API key in the variable api.key_env names\n"
+               "(default NEXON_API_KEY), NO_COLOR (no colour in status).\n"
+               "Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 stopped, 4 phase already running,\n"
                "5 stop --wait timed out. Run 'pipeline COMMAND --help' for each command.\n"
                "Example: pipeline run all && pipeline status");
+    for (CLI::App* command : {run, stop, status}) {
+        command->footer(
+            command->get_footer() +
+            "\nGlobal options (--config, --run-dir, --log-format, --log-file, -v, -q) may come before or "
+            "after the command: see 'pipeline --help'.");
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,9 +1,15 @@
 #include "app/run_command.hpp"
 
+#include <filesystem>
 #include <future>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
+#include "app/console.hpp"
+#include "app/metrics_file.hpp"
+#include "app/progress_display.hpp"
+#include "app/retry_summary.hpp"
 #include "core/checkpoint.hpp"
 #include "core/curl_transport.hpp"
 #include "core/error.hpp"
@@ -25,11 +31,19 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
                     "RANKING_FETCH, OCID_LOOKUP, CHARACTER_BASIC, ITEM_EQUIPMENT or all (case-insensitive)")
         ->required();
     run->add_option("--date", options.date, "Snapshot date YYYY-MM-DD (default: yesterday in Asia/Seoul)");
-    run->add_flag("--resume", options.resume,
-                  "Continue the newest STOPPED or FAILED run of the phase and date under its run id");
-    run->footer("Exit codes: 0 all COMPLETED, 1 a phase FAILED, 2 usage or config error, 3 a phase STOPPED,\n"
-                "4 the phase is already running.\n"
-                "Example: pipeline run all --date 2026-11-22");
+    run->add_flag(
+        "--resume", options.resume,
+        "Continue the newest STOPPED or FAILED run of the phase and date under its run id (default: off, "
+        "a new run)");
+    run->add_option("--metrics-file", options.metrics_file,
+                    "Write Prometheus metrics of all phases here (atomically, every 2 s and at the end), for "
+                    "node_exporter's textfile collector (default: metrics_file from the config, else none)");
+    run->footer(
+        "On a terminal a live progress line per running phase is drawn on stderr (not with -q).\n"
+        "SIGINT or SIGTERM stops every phase of the process gracefully (exit 3).\n"
+        "Exit codes: 0 all COMPLETED, 1 a phase FAILED, 2 usage or config error, 3 a phase STOPPED,\n"
+        "4 the phase is already running.\n"
+        "Example: pipeline run all --date 2026-11-22 --metrics-file /var/lib/node_exporter/pipeline.prom");
     return run;
 }
 
@@ -48,8 +62,9 @@ struct Runner {
             // `run all --resume`: resume what was interrupted, keep what completed, start what never ran.
             const std::optional<core::Checkpoint> latest = core::find_latest(env.run_dir, phase, date);
             if (latest && latest->state == RunState::Completed) {
-                spdlog::info("{}: run {} already COMPLETED for {}; kept", core::phase_name(phase), latest->run_id,
-                             date);
+                const core::ScopedLogContext context(std::string(core::phase_name(phase)), latest->run_id);
+                spdlog::info("{}: run {} already COMPLETED for {}; kept", core::phase_name(phase),
+                             latest->run_id, date);
                 return core::PhaseOutcome{phase, RunState::Completed, latest->run_id, ""};
             }
             resume_this = core::find_resumable(env.run_dir, phase, date).has_value();
@@ -112,12 +127,36 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
         return std::make_unique<core::CurlTransport>(std::move(transport));
     };
 
+    // Operator-facing views of the phases' progress: the live block on a terminal, retry summaries in the
+    // log, the Prometheus file. Each is fed from the phases' threads through on_progress.
+    RetrySummary retry_summary;
+    std::optional<ProgressDisplay> display;
+    if (Console::instance().interactive() && !global.quiet) {
+        display.emplace(Console::instance());
+    }
+    const std::filesystem::path metrics_path =
+        options.metrics_file.empty() ? config.metrics_file : std::filesystem::path(options.metrics_file);
+    std::optional<MetricsFile> metrics;
+    if (!metrics_path.empty()) {
+        metrics.emplace(metrics_path, run_dir);
+    }
+    env.on_progress = [&](const core::LedgerEntry& entry) {
+        retry_summary.update(entry);
+        if (display) {
+            display->update(entry);
+        }
+        if (metrics) {
+            metrics->update(entry);
+        }
+    };
+
     Runner runner{env, signals, date, options.resume, phases.size() > 1};
     std::vector<core::PhaseOutcome> outcomes;
     std::size_t i = 0;
     while (i < phases.size()) {
         // CHARACTER_BASIC and ITEM_EQUIPMENT read the same upstream and run side by side.
-        if (i + 1 < phases.size() && phases[i] == Phase::CharacterBasic && phases[i + 1] == Phase::ItemEquipment) {
+        if (i + 1 < phases.size() && phases[i] == Phase::CharacterBasic &&
+            phases[i + 1] == Phase::ItemEquipment) {
             auto basic = std::async(std::launch::async, [&] { return runner.run(Phase::CharacterBasic); });
             core::PhaseOutcome item = runner.run(Phase::ItemEquipment);
             outcomes.push_back(basic.get());
@@ -128,10 +167,14 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
             ++i;
         }
         if (outcomes.back().state != RunState::Completed && i < phases.size()) {
-            spdlog::warn("{} ended {}: the phases after it are not started", core::phase_name(outcomes.back().phase),
-                         core::state_name(outcomes.back().state));
+            spdlog::warn("{} ended {}: the phases after it are not started",
+                         core::phase_name(outcomes.back().phase), core::state_name(outcomes.back().state));
             break;
         }
+    }
+    display.reset();
+    if (metrics) {
+        metrics->finish();
     }
     return exit_code_of(outcomes);
 }

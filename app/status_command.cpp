@@ -3,12 +3,17 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/checkpoint.hpp"
 #include "core/error.hpp"
 #include "core/ledger.hpp"
+#include "core/metrics.hpp"
 #include "core/time_util.hpp"
 
 namespace pipeline::app {
@@ -17,8 +22,14 @@ using core::LedgerEntry;
 
 CLI::App* add_status_command(CLI::App& app, StatusOptions& options) {
     CLI::App* status = app.add_subcommand("status", "Show the state and progress of each phase's latest run");
-    status->add_option("phase", options.phase, "Show one phase in detail");
-    status->add_flag("--json", options.json, "Print the ledger as JSON (stable, for scripts)");
+    status->add_option(
+        "phase", options.phase,
+        "Show one phase in detail: checkpoint, upstream run, last error, stop requested (default: "
+        "a table of all four)");
+    status->add_flag(
+        "--json", options.json,
+        "Print the ledger as JSON, the stable format for scripts (default: a table for people; colour "
+        "only on a terminal without NO_COLOR)");
     status->footer("A RUNNING phase whose process is gone is shown FAILED.\n"
                    "Exit codes: 0 printed, 1 the ledger could not be read, 2 usage error.\n"
                    "Example: pipeline status --json");
@@ -46,7 +57,36 @@ std::string age(const std::string& timestamp) {
     return std::to_string(seconds / 86400) + "d ago";
 }
 
-std::string or_dash(const std::string& text) { return text.empty() ? "-" : text; }
+std::string duration_text(double seconds) {
+    const long long s = static_cast<long long>(seconds + 0.5);
+    if (s < 60) {
+        return std::to_string(s) + "s";
+    }
+    if (s < 3600) {
+        return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60) + "s";
+    }
+    return std::to_string(s / 3600) + "h" + ((s % 3600) / 60 < 10 ? "0" : "") +
+           std::to_string((s % 3600) / 60) + "m";
+}
+
+std::string or_dash(const std::string& text) {
+    return text.empty() ? "-" : text;
+}
+
+// "2026-11-23T01:00:00Z (3m ago)", or "-".
+std::string with_age(const std::string& timestamp) {
+    return timestamp.empty() ? "-" : timestamp + " (" + age(timestamp) + ")";
+}
+
+std::string number(std::uint64_t value) {
+    return std::to_string(value);
+}
+
+// Colour only for people: stdout is a terminal and NO_COLOR (https://no-color.org) is unset or empty.
+bool use_colour() {
+    const char* no_colour = std::getenv("NO_COLOR");
+    return ::isatty(STDOUT_FILENO) == 1 && (no_colour == nullptr || *no_colour == '\0');
+}
 
 const char* colour(core::RunState state) {
     switch (state) {
@@ -64,55 +104,139 @@ const char* colour(core::RunState state) {
     return "";
 }
 
-void print_table(const std::vector<LedgerEntry>& entries, bool tty) {
-    std::printf("%-16s %-10s %-24s %-10s %-13s %-9s %-6s %s\n", "PHASE", "STATE", "RUN ID", "DATE", "ITEMS",
-                "RECORDS", "CHUNKS", "UPDATED");
+bool stopping(const LedgerEntry& e) {
+    return e.stop_requested && e.state == core::RunState::Running;
+}
+
+// One row of the table, as cells; the state cell is coloured separately so that widths count visible text.
+std::vector<std::string> row_of(const LedgerEntry& e) {
+    const bool idle = e.state == core::RunState::Idle;
+    const core::Progress& p = e.progress;
+    std::string when = "-";
+    if (!idle) {
+        when = core::is_terminal(e.state) && !e.finished_at.empty() ? "finished " + age(e.finished_at)
+                                                                    : "updated " + age(e.updated_at);
+    }
+    return {std::string(core::phase_name(e.phase)),
+            std::string(core::state_name(e.state)) + (stopping(e) ? "*" : ""),
+            or_dash(e.run_id),
+            or_dash(e.date),
+            idle ? "-" : number(p.items_done) + "/" + number(p.items_total),
+            idle ? "-" : number(p.records),
+            idle ? "-" : number(p.retries),
+            idle ? "-" : duration_text(core::run_duration_seconds(e, std::chrono::system_clock::now())),
+            when};
+}
+
+void print_table(const std::vector<LedgerEntry>& entries, bool colour_on) {
+    const std::vector<std::string> header = {"PHASE",   "STATE",   "RUN ID",   "DATE",       "ITEMS",
+                                             "RECORDS", "RETRIES", "DURATION", "LAST CHANGE"};
+    std::vector<std::vector<std::string>> rows;
     for (const LedgerEntry& e : entries) {
-        const std::string state = std::string(core::state_name(e.state)) + (e.stop_requested && e.state == core::RunState::Running ? "*" : "");
-        const std::string items = e.state == core::RunState::Idle
-                                      ? "-"
-                                      : std::to_string(e.progress.items_done) + "/" +
-                                            std::to_string(e.progress.items_total);
-        std::printf("%-16s %s%-10s%s %-24s %-10s %-13s %-9llu %-6llu %s\n", std::string(core::phase_name(e.phase)).c_str(),
-                    tty ? colour(e.state) : "", state.c_str(), tty ? "\033[0m" : "", or_dash(e.run_id).c_str(),
-                    or_dash(e.date).c_str(), items.c_str(), static_cast<unsigned long long>(e.progress.records),
-                    static_cast<unsigned long long>(e.progress.chunks),
-                    e.state == core::RunState::Idle ? "-" : age(e.updated_at).c_str());
-        if (e.error) {
-            std::printf("  error: %s\n", e.error->c_str());
+        rows.push_back(row_of(e));
+    }
+    std::vector<std::size_t> widths(header.size());
+    for (std::size_t c = 0; c < header.size(); ++c) {
+        widths[c] = header[c].size();
+        for (const std::vector<std::string>& row : rows) {
+            widths[c] = std::max(widths[c], row[c].size());
         }
     }
-    if (std::ranges::any_of(entries, [](const LedgerEntry& e) { return e.stop_requested && e.state == core::RunState::Running; })) {
-        std::printf("* stop requested\n");
+    auto print_row = [&](const std::vector<std::string>& cells, const char* state_colour) {
+        std::string line;
+        for (std::size_t c = 0; c < cells.size(); ++c) {
+            const bool last = c + 1 == cells.size();
+            std::string cell = cells[c];
+            if (!last) {
+                cell += std::string(widths[c] - cells[c].size() + 2, ' ');
+            }
+            if (c == 1 && state_colour != nullptr && *state_colour != '\0') {
+                const std::size_t text = cells[c].size();
+                cell = std::string(state_colour) + cell.substr(0, text) + "\033[0m" + cell.substr(text);
+            }
+            line += cell;
+        }
+        std::printf("%s\n", line.c_str());
+    };
+    print_row(header, nullptr);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        print_row(rows[i], colour_on ? colour(entries[i].state) : nullptr);
+        if (entries[i].error) {
+            std::printf("  error: %s\n", entries[i].error->c_str());
+        }
+    }
+    if (std::ranges::any_of(entries, stopping)) {
+        std::printf("* stop requested: the phase ends at its next page or chunk boundary\n");
     }
 }
 
-void print_detail(const LedgerEntry& e) {
+void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour_on) {
     const core::Progress& p = e.progress;
+    // The checkpoint knows what the ledger does not: the upstream run read, and what is committed for good.
+    std::optional<core::Checkpoint> checkpoint;
+    std::filesystem::path checkpoint_file;
+    std::string checkpoint_problem;
+    if (!e.run_id.empty()) {
+        checkpoint_file = core::checkpoint_path(run_dir, e.date, e.phase, e.run_id);
+        if (std::filesystem::exists(checkpoint_file)) {
+            try {
+                checkpoint = core::load_checkpoint(checkpoint_file);
+            } catch (const std::exception& error) {
+                checkpoint_problem = error.what();
+            }
+        } else {
+            checkpoint_problem = "none yet (nothing committed)";
+        }
+    }
+    const std::string state = std::string(core::state_name(e.state));
     std::printf("phase:           %s\n", std::string(core::phase_name(e.phase)).c_str());
-    std::printf("state:           %s\n", std::string(core::state_name(e.state)).c_str());
+    std::printf("state:           %s%s%s\n", colour_on ? colour(e.state) : "", state.c_str(),
+                colour_on && *colour(e.state) != '\0' ? "\033[0m" : "");
     std::printf("run id:          %s\n", or_dash(e.run_id).c_str());
     std::printf("date:            %s\n", or_dash(e.date).c_str());
     std::printf("pid:             %s\n", e.pid == 0 ? "-" : std::to_string(e.pid).c_str());
-    std::printf("started:         %s (%s)\n", or_dash(e.started_at).c_str(), age(e.started_at).c_str());
-    std::printf("updated:         %s (%s)\n", or_dash(e.updated_at).c_str(), age(e.updated_at).c_str());
-    std::printf("finished:        %s\n", or_dash(e.finished_at).c_str());
+    std::printf("started:         %s\n", with_age(e.started_at).c_str());
+    std::printf("updated:         %s\n", with_age(e.updated_at).c_str());
+    std::printf("finished:        %s\n", with_age(e.finished_at).c_str());
+    if (e.state != core::RunState::Idle) {
+        std::printf("duration:        %s\n",
+                    duration_text(core::run_duration_seconds(e, std::chrono::system_clock::now())).c_str());
+    }
     std::printf("stop requested:  %s\n", e.stop_requested ? "yes" : "no");
-    std::printf("upstream run:    %s\n", or_dash(e.upstream_run_id).c_str());
+    std::string upstream = "-";
+    if (const std::optional<core::Phase> up = core::upstream_of(e.phase)) {
+        const std::string id = checkpoint ? checkpoint->upstream_run_id : e.upstream_run_id;
+        upstream = std::string(core::phase_name(*up)) + " " + or_dash(id);
+    }
+    std::printf("upstream run:    %s\n", upstream.c_str());
     std::printf("sink:            %s\n", or_dash(e.sink).c_str());
-    std::printf("items:           %llu of %llu done, %llu rejected\n", static_cast<unsigned long long>(p.items_done),
-                static_cast<unsigned long long>(p.items_total), static_cast<unsigned long long>(p.rejected));
-    std::printf("checkpoint:      %llu records in %llu committed chunks\n",
-                static_cast<unsigned long long>(p.records), static_cast<unsigned long long>(p.chunks));
-    std::printf("requests:        %llu (%llu retries: %llu rate-limited, %llu server error, %llu data preparing, "
-                "%llu transport, %llu bad body)\n",
-                static_cast<unsigned long long>(p.requests), static_cast<unsigned long long>(p.retries),
-                static_cast<unsigned long long>(p.retries_rate_limited),
-                static_cast<unsigned long long>(p.retries_server),
-                static_cast<unsigned long long>(p.retries_preparing),
-                static_cast<unsigned long long>(p.retries_transport),
-                static_cast<unsigned long long>(p.retries_bad_body));
-    std::printf("error:           %s\n", e.error ? e.error->c_str() : "-");
+    std::printf("items:           %llu of %llu done, %llu rejected\n",
+                static_cast<unsigned long long>(p.items_done), static_cast<unsigned long long>(p.items_total),
+                static_cast<unsigned long long>(p.rejected));
+    if (checkpoint) {
+        std::printf("checkpoint:      %s\n", checkpoint_file.lexically_normal().string().c_str());
+        std::printf("                 %llu items, %llu records in %llu chunks committed%s\n",
+                    static_cast<unsigned long long>(checkpoint->done.count()),
+                    static_cast<unsigned long long>(checkpoint->records),
+                    static_cast<unsigned long long>(checkpoint->chunks.size()),
+                    checkpoint->chunks.empty() ? "" : (", last " + checkpoint->chunks.back().name).c_str());
+    } else {
+        std::printf("checkpoint:      %s\n", checkpoint_problem.empty() ? "-" : checkpoint_problem.c_str());
+    }
+    std::printf(
+        "requests:        %llu (%llu retries: %llu rate-limited, %llu server error, %llu data preparing, "
+        "%llu transport, %llu bad body)\n",
+        static_cast<unsigned long long>(p.requests), static_cast<unsigned long long>(p.retries),
+        static_cast<unsigned long long>(p.retries_rate_limited),
+        static_cast<unsigned long long>(p.retries_server),
+        static_cast<unsigned long long>(p.retries_preparing),
+        static_cast<unsigned long long>(p.retries_transport),
+        static_cast<unsigned long long>(p.retries_bad_body));
+    std::printf("last error:      %s\n", e.error ? e.error->c_str() : "-");
+    if (e.state == core::RunState::Stopped || e.state == core::RunState::Failed) {
+        std::printf("resume with:     pipeline run %s --date %s --resume\n",
+                    std::string(core::phase_name(e.phase)).c_str(), e.date.c_str());
+    }
 }
 
 } // namespace
@@ -139,11 +263,12 @@ int status_command(const GlobalOptions& global, const StatusOptions& options) {
         for (const LedgerEntry& entry : entries) {
             phases.push_back(core::entry_to_json(entry));
         }
-        std::cout << nlohmann::json{{"run_dir", run_dir.root().string()}, {"phases", phases}}.dump() << std::endl;
+        std::cout << nlohmann::json{{"run_dir", run_dir.root().string()}, {"phases", phases}}.dump()
+                  << std::endl;
     } else if (only) {
-        print_detail(entries.front());
+        print_detail(run_dir, entries.front(), use_colour());
     } else {
-        print_table(entries, ::isatty(STDOUT_FILENO) == 1);
+        print_table(entries, use_colour());
     }
     return 0;
 }

@@ -15,6 +15,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_context.hpp"
+
 namespace pipeline::core {
 
 namespace {
@@ -119,6 +121,7 @@ void StopWatcher::check(Phase phase) {
         return;
     }
     if (target == it->second.run_id) {
+        const ScopedLogContext context(std::string(phase_name(phase)), target);
         if (!it->second.flag->requested()) {
             spdlog::info("stop requested for {} run {}: finishing at the next boundary", phase_name(phase),
                          target);
