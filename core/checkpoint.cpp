@@ -71,8 +71,7 @@ void save_checkpoint(const RunDir& run_dir, const Checkpoint& c) {
                  {"chunks", chunks},
                  {"rejects", rejects},
                  {"records", c.records},
-                 {"requests", c.counters.requests},
-                 {"retries", c.counters.retries},
+                 {"counters", progress_to_json(c.counters)},
                  {"error", c.error ? json(*c.error) : json(nullptr)}};
     write_file_atomically(checkpoint_path(run_dir, c.date, c.phase, c.run_id), j.dump() + "\n");
 }
@@ -109,8 +108,9 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
                                  r.at("message").get<std::string>()});
         }
         c.records = j.at("records").get<std::uint64_t>();
-        c.counters.requests = j.value("requests", std::uint64_t{0});
-        c.counters.retries = j.value("retries", std::uint64_t{0});
+        if (const auto counters = j.find("counters"); counters != j.end() && counters->is_object()) {
+            c.counters = progress_from_json(*counters);
+        }
         if (j.contains("error") && j["error"].is_string()) {
             c.error = j["error"].get<std::string>();
         }

@@ -16,41 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-json progress_to_json(const Progress& p) {
-    return json{{"items_done", p.items_done},
-                {"items_total", p.items_total},
-                {"records", p.records},
-                {"chunks", p.chunks},
-                {"requests", p.requests},
-                {"retries", p.retries},
-                {"rejected", p.rejected},
-                {"retries_by_class",
-                 {{"rate_limited", p.retries_rate_limited},
-                  {"server_error", p.retries_server},
-                  {"data_preparing", p.retries_preparing},
-                  {"transport", p.retries_transport},
-                  {"bad_body", p.retries_bad_body}}}};
-}
-
-Progress progress_from_json(const json& j) {
-    Progress p;
-    p.items_done = j.value("items_done", std::uint64_t{0});
-    p.items_total = j.value("items_total", std::uint64_t{0});
-    p.records = j.value("records", std::uint64_t{0});
-    p.chunks = j.value("chunks", std::uint64_t{0});
-    p.requests = j.value("requests", std::uint64_t{0});
-    p.retries = j.value("retries", std::uint64_t{0});
-    p.rejected = j.value("rejected", std::uint64_t{0});
-    if (const auto by_class = j.find("retries_by_class"); by_class != j.end() && by_class->is_object()) {
-        p.retries_rate_limited = by_class->value("rate_limited", std::uint64_t{0});
-        p.retries_server = by_class->value("server_error", std::uint64_t{0});
-        p.retries_preparing = by_class->value("data_preparing", std::uint64_t{0});
-        p.retries_transport = by_class->value("transport", std::uint64_t{0});
-        p.retries_bad_body = by_class->value("bad_body", std::uint64_t{0});
-    }
-    return p;
-}
-
 json nullable(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 
 std::string string_or_empty(const json& j, const char* key) {
@@ -114,6 +79,41 @@ std::string serialise(const RunDir& run_dir, const LedgerEntries& entries) {
 }
 
 } // namespace
+
+json progress_to_json(const Progress& p) {
+    return json{{"items_done", p.items_done},
+                {"items_total", p.items_total},
+                {"records", p.records},
+                {"chunks", p.chunks},
+                {"requests", p.requests},
+                {"retries", p.retries},
+                {"rejected", p.rejected},
+                {"retries_by_class",
+                 {{"rate_limited", p.retries_rate_limited},
+                  {"server_error", p.retries_server},
+                  {"data_preparing", p.retries_preparing},
+                  {"transport", p.retries_transport},
+                  {"bad_body", p.retries_bad_body}}}};
+}
+
+Progress progress_from_json(const json& j) {
+    Progress p;
+    p.items_done = j.value("items_done", std::uint64_t{0});
+    p.items_total = j.value("items_total", std::uint64_t{0});
+    p.records = j.value("records", std::uint64_t{0});
+    p.chunks = j.value("chunks", std::uint64_t{0});
+    p.requests = j.value("requests", std::uint64_t{0});
+    p.retries = j.value("retries", std::uint64_t{0});
+    p.rejected = j.value("rejected", std::uint64_t{0});
+    if (const auto by_class = j.find("retries_by_class"); by_class != j.end() && by_class->is_object()) {
+        p.retries_rate_limited = by_class->value("rate_limited", std::uint64_t{0});
+        p.retries_server = by_class->value("server_error", std::uint64_t{0});
+        p.retries_preparing = by_class->value("data_preparing", std::uint64_t{0});
+        p.retries_transport = by_class->value("transport", std::uint64_t{0});
+        p.retries_bad_body = by_class->value("bad_body", std::uint64_t{0});
+    }
+    return p;
+}
 
 json entry_to_json(const LedgerEntry& e) {
     return json{{"phase", phase_name(e.phase)},

@@ -53,6 +53,10 @@ struct LedgerEntry {
 /// The entries of all four phases, in phase order.
 using LedgerEntries = std::array<LedgerEntry, 4>;
 
+/// The "progress" object of SPEC §5 (with "retries_by_class"), and back (missing fields are zero).
+nlohmann::json progress_to_json(const Progress& progress);
+Progress progress_from_json(const nlohmann::json& json);
+
 /// Converts an entry to the JSON object of SPEC §5 (plus extra fields).
 nlohmann::json entry_to_json(const LedgerEntry& entry);
 

@@ -264,6 +264,11 @@ Progress PhaseRun::progress() const {
     m_counters.copy_to(p);
     p.requests += m_carried.requests;
     p.retries += m_carried.retries;
+    p.retries_rate_limited += m_carried.retries_rate_limited;
+    p.retries_server += m_carried.retries_server;
+    p.retries_preparing += m_carried.retries_preparing;
+    p.retries_transport += m_carried.retries_transport;
+    p.retries_bad_body += m_carried.retries_bad_body;
     p.items_total = m_items.size();
     p.items_done = m_cp.done.count() + m_chunk_items.size() + m_new_rejects.size();
     p.records = m_cp.records;
@@ -287,6 +292,7 @@ void PhaseRun::report_progress(bool force) {
                 return false;
             }
             e.progress = p;
+            e.upstream_run_id = m_cp.upstream_run_id;
             e.updated_at = format_utc(now_utc());
             return true;
         });
