@@ -75,7 +75,9 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
                       const std::function<void(FetchedItem&&)>& deliver) {
     std::priority_queue<Pending, std::vector<Pending>, LaterDue> retries;
     std::unordered_map<std::uint64_t, Pending> in_flight;
-    std::optional<Pending> held; // a request that waits for the rate limiter
+    std::optional<Pending> held;                      // a request that waits for the rate limiter
+    constexpr steady_clock::time_point k_no_slot = steady_clock::time_point::min();
+    steady_clock::time_point slot = k_no_slot;        // the send slot booked for it
     bool source_done = false;
     std::uint64_t next_tag = 1;
 
@@ -108,8 +110,13 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
                 }
                 break;
             }
-            if (const std::optional<steady_clock::time_point> later = m_limiter.try_acquire(now)) {
-                wake_at = std::min(wake_at, *later);
+            // Book a slot, then wait for it: slots are handed out in order, so phases sharing the limiter
+            // take turns instead of the busiest poller winning every free slot.
+            if (slot == k_no_slot) {
+                slot = m_limiter.reserve(now);
+            }
+            if (slot > now) {
+                wake_at = std::min(wake_at, slot);
                 break;
             }
             const std::uint64_t tag = next_tag++;
@@ -117,6 +124,7 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             m_counters.requests.fetch_add(1, std::memory_order_relaxed);
             in_flight.emplace(tag, std::move(*held));
             held.reset();
+            slot = k_no_slot;
         }
         const bool stopping = m_stop.requested();
         if (in_flight.empty() && (stopping || (source_done && !held && retries.empty()))) {
@@ -149,6 +157,7 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             case Outcome::RetryLater: {
                 if (verdict.retry_class == RetryClass::RateLimited) {
                     m_limiter.on_rate_limited(steady_clock::now(), verdict.retry_after);
+                    slot = k_no_slot; // booked before the 429: book again behind the hold
                 }
                 if (pending.attempt >= m_settings.max_attempts) {
                     throw FetchFailure("giving up after " + std::to_string(pending.attempt) +

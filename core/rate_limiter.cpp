@@ -27,29 +27,46 @@ void RateLimiter::recover(TimePoint now) {
         const double seconds = duration<double>(now - m_last_adjust).count();
         m_current_rate = std::min(m_rate, m_current_rate + m_rate * k_recovery_per_sec * seconds);
     }
-    m_last_adjust = now;
+    m_last_adjust = std::max(m_last_adjust, now); // callers may pass slightly older times
+}
+
+RateLimiter::TimePoint RateLimiter::next_slot(TimePoint now) const {
+    TimePoint slot = std::max({now, m_hold_until, m_theoretical_arrival - m_tolerance});
+    if (!m_window.empty()) {
+        slot = std::max(slot, m_window.back()); // never before a slot already booked: sends stay in order
+    }
+    if (m_window.size() >= m_window_limit) {
+        // Sends are kept in time order: the one `limit` sends back must leave the window first.
+        slot = std::max(slot, m_window[m_window.size() - m_window_limit] + seconds(1));
+    }
+    return slot;
+}
+
+void RateLimiter::book(TimePoint slot) {
+    while (!m_window.empty() && m_window.front() <= slot - seconds(1)) {
+        m_window.pop_front();
+    }
+    m_theoretical_arrival = std::max(m_theoretical_arrival, slot) + interval(m_current_rate);
+    m_window.push_back(slot);
 }
 
 std::optional<RateLimiter::TimePoint> RateLimiter::try_acquire(TimePoint now) {
     const std::lock_guard lock(m_mutex);
-    if (now < m_hold_until) {
-        return m_hold_until;
-    }
     recover(now);
-    while (!m_window.empty() && m_window.front() <= now - seconds(1)) {
-        m_window.pop_front();
+    const TimePoint slot = next_slot(now);
+    if (slot > now) {
+        return slot;
     }
-    const TimePoint arrival = std::max(m_theoretical_arrival, now);
-    if (arrival - m_tolerance > now) {
-        return arrival - m_tolerance;
-    }
-    if (m_window.size() >= m_window_limit) {
-        // The oldest send leaves the window one second after it went out.
-        return m_window.front() + seconds(1) + nanoseconds(1);
-    }
-    m_theoretical_arrival = arrival + interval(m_current_rate);
-    m_window.push_back(now);
+    book(now);
     return std::nullopt;
+}
+
+RateLimiter::TimePoint RateLimiter::reserve(TimePoint now) {
+    const std::lock_guard lock(m_mutex);
+    recover(now);
+    const TimePoint slot = next_slot(now);
+    book(slot);
+    return slot;
 }
 
 void RateLimiter::on_rate_limited(TimePoint now, std::optional<milliseconds> retry_after) {

@@ -23,6 +23,10 @@ class RateLimiter {
     /// time at which a slot may be free, and takes nothing.
     std::optional<TimePoint> try_acquire(TimePoint now);
 
+    /// Books the next send slot and returns its time (now or later): callers are served in the order they
+    /// ask, so phases sharing the limiter get equal shares. The slot is taken whether or not it is used.
+    TimePoint reserve(TimePoint now);
+
     /// The API answered 429: hold every send until now + retry_after (if given) and lower the pace; the
     /// pace recovers gradually while no 429 comes.
     void on_rate_limited(TimePoint now, std::optional<std::chrono::milliseconds> retry_after);
@@ -32,6 +36,8 @@ class RateLimiter {
 
   private:
     void recover(TimePoint now);
+    TimePoint next_slot(TimePoint now) const; ///< the earliest slot at or after now, under every limit
+    void book(TimePoint slot);                 ///< records a send at slot (slots are booked in time order)
 
     mutable std::mutex m_mutex;
     double m_rate;
@@ -41,7 +47,7 @@ class RateLimiter {
     TimePoint m_hold_until{};
     TimePoint m_last_adjust{};
     std::size_t m_window_limit;
-    std::deque<TimePoint> m_window; ///< send times within the last second
+    std::deque<TimePoint> m_window; ///< booked send times, in order, back to one second before the last
 };
 
 } // namespace pipeline::core

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -157,4 +158,34 @@ TEST_CASE("a later, shorter Retry-After does not cut an earlier hold short") {
     const std::optional<TimePoint> later = limiter.try_acquire(k_start + 3s);
     REQUIRE(later.has_value());
     CHECK(*later >= k_start + 5s);
+}
+
+TEST_CASE("reserved slots keep every one-second window within the rate and serve callers in turn") {
+    constexpr double k_rate = 200;
+    RateLimiter limiter(k_rate);
+    // Two callers each book a slot, wait for it, and book again: neither can get ahead of the other.
+    std::vector<TimePoint> sends;
+    std::array<std::size_t, 2> served{};
+    std::array<TimePoint, 2> ready{k_start, k_start};
+    while (sends.size() < 2000) {
+        // The caller ready first asks first (on a tie, the one served less: the limiter cannot tell them apart).
+        const std::size_t caller =
+            ready[0] != ready[1] ? (ready[0] < ready[1] ? 0 : 1) : (served[0] <= served[1] ? 0 : 1);
+        const TimePoint slot = limiter.reserve(ready[caller]);
+        CHECK(slot >= ready[caller]);
+        CHECK((sends.empty() || slot >= sends.back()));
+        sends.push_back(slot);
+        ready[caller] = slot;
+        ++served[caller];
+    }
+    CHECK(busiest_second(sends) <= static_cast<std::size_t>(k_rate));
+    const double seconds = std::chrono::duration<double>(sends.back() - sends.front()).count();
+    CHECK(static_cast<double>(sends.size() - 1) / seconds == doctest::Approx(k_rate).epsilon(0.03));
+    CHECK(served[0] == doctest::Approx(static_cast<double>(served[1])).epsilon(0.02));
+}
+
+TEST_CASE("a reservation during a Retry-After hold lands after the hold") {
+    RateLimiter limiter(100);
+    limiter.on_rate_limited(k_start, std::chrono::milliseconds(1500));
+    CHECK(limiter.reserve(k_start + 10ms) >= k_start + 1500ms);
 }
