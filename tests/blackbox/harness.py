@@ -33,6 +33,22 @@ def wait_for(predicate, timeout=30.0, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+def checked_records(manifest, read_chunk):
+    """Every record of the chunks a manifest lists, read with read_chunk(name) -> bytes; checks each chunk's
+    size, sha256 and record count against the manifest, and the total."""
+    records = []
+    for chunk in manifest["chunks"]:
+        data = read_chunk(chunk["name"])
+        assert len(data) == chunk["bytes"], chunk
+        assert hashlib.sha256(data).hexdigest() == chunk["sha256"], chunk
+        text = gzip.decompress(data).decode() if chunk["name"].endswith(".gz") else data.decode()
+        lines = [json.loads(line) for line in text.splitlines() if line]
+        assert len(lines) == chunk["records"], chunk
+        records.extend(lines)
+    assert len(records) == manifest["records"], manifest
+    return records
+
+
 class FakeApi:
     """The bundled fake API, started on an OS-chosen port; use as a context manager."""
 
@@ -152,17 +168,7 @@ class Workspace:
         """Records of one run, checked against its manifest (sizes and sha256)."""
         folder = self.data_dir / date / phase / run_id
         manifest = json.loads((folder / "_manifest.json").read_text())
-        records = []
-        for chunk in manifest["chunks"]:
-            data = (folder / chunk["name"]).read_bytes()
-            assert len(data) == chunk["bytes"], chunk
-            assert hashlib.sha256(data).hexdigest() == chunk["sha256"], chunk
-            text = gzip.decompress(data).decode() if chunk["name"].endswith(".gz") else data.decode()
-            lines = [json.loads(line) for line in text.splitlines() if line]
-            assert len(lines) == chunk["records"], chunk
-            records.extend(lines)
-        assert len(records) == manifest["records"]
-        return manifest, records
+        return manifest, checked_records(manifest, lambda name: (folder / name).read_bytes())
 
     def visible_parts(self, phase, run_id, date=DATE):
         folder = self.data_dir / date / phase / run_id

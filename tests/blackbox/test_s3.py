@@ -1,8 +1,6 @@
 """The S3 sink end to end: `pipeline run` into s3rver (started by ctest's s3 fixture, see scripts/s3rver.sh),
 checked by reading the bucket back over plain HTTP (s3rver serves anonymous requests)."""
 
-import gzip
-import hashlib
 import json
 import os
 import unittest
@@ -13,7 +11,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness import DATE, PHASES, FakeApi, PipelineTestCase, Workspace
+from harness import DATE, PHASES, FakeApi, PipelineTestCase, Workspace, checked_records
 
 BUCKET = "snapshots"
 SECRET = "S3RVER"
@@ -80,16 +78,8 @@ class S3Workspace(Workspace):
 
     def s3_snapshot(self, phase, run_id, manifest):
         """Records of one run read from the bucket, checked against the manifest (sizes, sha256, counts)."""
-        records = []
-        for chunk in manifest["chunks"]:
-            data = s3_get(self.endpoint, f"{self.prefix}/{DATE}/{phase}/{run_id}/{chunk['name']}")
-            assert len(data) == chunk["bytes"], chunk
-            assert hashlib.sha256(data).hexdigest() == chunk["sha256"], chunk
-            text = gzip.decompress(data).decode() if chunk["name"].endswith(".gz") else data.decode()
-            lines = [json.loads(line) for line in text.splitlines() if line]
-            assert len(lines) == chunk["records"], chunk
-            records.extend(lines)
-        return records
+        folder = f"{self.prefix}/{DATE}/{phase}/{run_id}"
+        return checked_records(manifest, lambda name: s3_get(self.endpoint, f"{folder}/{name}"))
 
 
 class S3SinkTest(PipelineTestCase):
