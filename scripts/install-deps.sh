@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages pipeline needs to build, test and benchmark. Idempotent; skips apt when all
 # are present. Run as root or with sudo available.
 set -euo pipefail
-packages=(build-essential cmake ninja-build pkg-config python3 curl jq
+packages=(build-essential cmake ninja-build pkg-config python3 curl jq nginx-light
   libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev libspdlog-dev doctest-dev nlohmann-json3-dev
   zlib1g-dev libzstd-dev libssl-dev libsimdjson-dev libcpp-httplib-dev nodejs npm)
 missing=()
