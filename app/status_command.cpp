@@ -123,14 +123,15 @@ std::vector<std::string> row_of(const LedgerEntry& e) {
             or_dash(e.date),
             idle ? "-" : number(p.items_done) + "/" + number(p.items_total),
             idle ? "-" : number(p.records),
+            idle ? "-" : number(p.chunks),
             idle ? "-" : number(p.retries),
             idle ? "-" : duration_text(core::run_duration_seconds(e, std::chrono::system_clock::now())),
             when};
 }
 
 void print_table(const std::vector<LedgerEntry>& entries, bool colour_on) {
-    const std::vector<std::string> header = {"PHASE",   "STATE",   "RUN ID",   "DATE",       "ITEMS",
-                                             "RECORDS", "RETRIES", "DURATION", "LAST CHANGE"};
+    const std::vector<std::string> header = {"PHASE",   "STATE",  "RUN ID",  "DATE",     "ITEMS",      "RECORDS",
+                                             "CHUNKS", "RETRIES", "DURATION", "LAST CHANGE"};
     std::vector<std::vector<std::string>> rows;
     for (const LedgerEntry& e : entries) {
         rows.push_back(row_of(e));
