@@ -25,6 +25,16 @@ class StopTest(PipelineTestCase):
             self.assertEqual(result.returncode, 0, result.stderr)
         return ws
 
+    def run_all_until_both_detail_phases_run(self, fast, slow):
+        """Prepares the upstream with the fast API, then starts `run all` against the slow one and returns
+        (workspace, worker) once CHARACTER_BASIC and ITEM_EQUIPMENT both run."""
+        ws = self.prepare(fast, "ITEM_EQUIPMENT", ranking_pages=2)
+        ws.write_config(slow.url, ranking_pages=2, api={"concurrency": 2})
+        worker = ws.spawn("run", "all", "--date", DATE)
+        ws.wait_state("ITEM_EQUIPMENT", running_with_requests)
+        ws.wait_state("CHARACTER_BASIC", lambda e: e["state"] == "RUNNING")
+        return ws, worker
+
     def test_stop_mid_phase_for_each_phase(self):
         with FakeApi(characters=1200) as fast, FakeApi("--latency-ms", "40", characters=1200) as slow:
             for phase in PHASES:
@@ -108,12 +118,8 @@ class StopTest(PipelineTestCase):
 
     def test_stopping_one_phase_leaves_the_other_running(self):
         with FakeApi(characters=300) as fast, FakeApi("--latency-ms", "30", characters=300) as slow:
-            ws = self.prepare(fast, "ITEM_EQUIPMENT", ranking_pages=2)
-            ws.write_config(slow.url, ranking_pages=2, api={"concurrency": 2})
             # Same process: run all, stop ITEM_EQUIPMENT while both detail phases run.
-            worker = ws.spawn("run", "all", "--date", DATE)
-            ws.wait_state("ITEM_EQUIPMENT", running_with_requests)
-            ws.wait_state("CHARACTER_BASIC", lambda e: e["state"] == "RUNNING")
+            ws, worker = self.run_all_until_both_detail_phases_run(fast, slow)
             self.assertEqual(ws.run("stop", "item_equipment").returncode, 0)
             worker.communicate(timeout=120)
             self.assertEqual(worker.returncode, 3)
@@ -151,11 +157,7 @@ class StopTest(PipelineTestCase):
 
     def test_stop_all_and_wait(self):
         with FakeApi(characters=300) as fast, FakeApi("--latency-ms", "30", characters=300) as slow:
-            ws = self.prepare(fast, "ITEM_EQUIPMENT", ranking_pages=2)
-            ws.write_config(slow.url, ranking_pages=2, api={"concurrency": 2})
-            worker = ws.spawn("run", "all", "--date", DATE)
-            ws.wait_state("ITEM_EQUIPMENT", running_with_requests)
-            ws.wait_state("CHARACTER_BASIC", lambda e: e["state"] == "RUNNING")
+            ws, worker = self.run_all_until_both_detail_phases_run(fast, slow)
             result = ws.run("stop", "all", "--wait", "--timeout", "60")
             self.assertEqual(result.returncode, 0, result.stderr)
             lines = result.stdout.splitlines()
@@ -183,11 +185,7 @@ class StopTest(PipelineTestCase):
 
     def test_sigterm_stops_every_phase_of_the_process(self):
         with FakeApi(characters=300) as fast, FakeApi("--latency-ms", "30", characters=300) as slow:
-            ws = self.prepare(fast, "ITEM_EQUIPMENT", ranking_pages=2)
-            ws.write_config(slow.url, ranking_pages=2, api={"concurrency": 2})
-            worker = ws.spawn("run", "all", "--date", DATE)
-            ws.wait_state("ITEM_EQUIPMENT", running_with_requests)
-            ws.wait_state("CHARACTER_BASIC", lambda e: e["state"] == "RUNNING")
+            ws, worker = self.run_all_until_both_detail_phases_run(fast, slow)
             worker.send_signal(signal.SIGTERM)
             _, stderr = worker.communicate(timeout=30)
             self.assertEqual(worker.returncode, 3, stderr)
