@@ -33,11 +33,9 @@ void RetrySummary::update(const core::LedgerEntry& entry) {
             core::Progress delta;
             const core::Progress& p = entry.progress;
             delta.retries = p.retries - window.base.retries;
-            delta.retries_rate_limited = p.retries_rate_limited - window.base.retries_rate_limited;
-            delta.retries_server = p.retries_server - window.base.retries_server;
-            delta.retries_preparing = p.retries_preparing - window.base.retries_preparing;
-            delta.retries_transport = p.retries_transport - window.base.retries_transport;
-            delta.retries_bad_body = p.retries_bad_body - window.base.retries_bad_body;
+            for (const core::RetryClassField& field : core::k_retry_class_fields) {
+                delta.*field.count = p.*field.count - window.base.*field.count;
+            }
             report.emplace(delta, duration<double>(now - window.start).count());
         }
         window.start = now;
@@ -50,16 +48,10 @@ void RetrySummary::update(const core::LedgerEntry& entry) {
         return;
     }
     const core::Progress& d = report->first;
-    const std::array<std::pair<const char*, std::uint64_t>, 5> classes = {
-        {{"429", d.retries_rate_limited},
-         {"5xx", d.retries_server},
-         {"data preparing", d.retries_preparing},
-         {"transport", d.retries_transport},
-         {"bad body", d.retries_bad_body}}};
     std::string causes;
-    for (const auto& [name, count] : classes) {
-        if (count > 0) {
-            causes += (causes.empty() ? "" : ", ") + std::string(name) + ": " + std::to_string(count);
+    for (const core::RetryClassField& field : core::k_retry_class_fields) {
+        if (d.*field.count > 0) {
+            causes += (causes.empty() ? "" : ", ") + std::string(field.label) + ": " + std::to_string(d.*field.count);
         }
     }
     spdlog::info("{}: {} {} in the last {} s ({})", core::phase_name(entry.phase), d.retries,

@@ -81,19 +81,13 @@ std::string serialise(const RunDir& run_dir, const LedgerEntries& entries) {
 } // namespace
 
 json progress_to_json(const Progress& p) {
-    return json{{"items_done", p.items_done},
-                {"items_total", p.items_total},
-                {"records", p.records},
-                {"chunks", p.chunks},
-                {"requests", p.requests},
-                {"retries", p.retries},
-                {"rejected", p.rejected},
-                {"retries_by_class",
-                 {{"rate_limited", p.retries_rate_limited},
-                  {"server_error", p.retries_server},
-                  {"data_preparing", p.retries_preparing},
-                  {"transport", p.retries_transport},
-                  {"bad_body", p.retries_bad_body}}}};
+    json by_class = json::object();
+    for (const RetryClassField& field : k_retry_class_fields) {
+        by_class[std::string(field.key)] = p.*field.count;
+    }
+    return json{{"items_done", p.items_done}, {"items_total", p.items_total}, {"records", p.records},
+                {"chunks", p.chunks},         {"requests", p.requests},       {"retries", p.retries},
+                {"rejected", p.rejected},     {"retries_by_class", by_class}};
 }
 
 Progress progress_from_json(const json& j) {
@@ -106,11 +100,9 @@ Progress progress_from_json(const json& j) {
     p.retries = j.value("retries", std::uint64_t{0});
     p.rejected = j.value("rejected", std::uint64_t{0});
     if (const auto by_class = j.find("retries_by_class"); by_class != j.end() && by_class->is_object()) {
-        p.retries_rate_limited = by_class->value("rate_limited", std::uint64_t{0});
-        p.retries_server = by_class->value("server_error", std::uint64_t{0});
-        p.retries_preparing = by_class->value("data_preparing", std::uint64_t{0});
-        p.retries_transport = by_class->value("transport", std::uint64_t{0});
-        p.retries_bad_body = by_class->value("bad_body", std::uint64_t{0});
+        for (const RetryClassField& field : k_retry_class_fields) {
+            p.*field.count = by_class->value(std::string(field.key), std::uint64_t{0});
+        }
     }
     return p;
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -31,6 +32,22 @@ struct Progress {
     std::uint64_t retries_transport = 0;    ///< timeouts, resets, refused connections
     std::uint64_t retries_bad_body = 0;     ///< truncated or unparsable bodies
 };
+
+/// One retry class of Progress: its key in JSON and metrics, its short label in logs, and its counter.
+struct RetryClassField {
+    std::string_view key;
+    std::string_view label;
+    std::uint64_t Progress::*count;
+};
+
+/// Every retry class of Progress, in a fixed order: the one list the ledger, metrics and logs iterate.
+inline constexpr std::array<RetryClassField, 5> k_retry_class_fields = {{
+    {"rate_limited", "429", &Progress::retries_rate_limited},
+    {"server_error", "5xx", &Progress::retries_server},
+    {"data_preparing", "data preparing", &Progress::retries_preparing},
+    {"transport", "transport", &Progress::retries_transport},
+    {"bad_body", "bad body", &Progress::retries_bad_body},
+}};
 
 /// A phase's latest run as the ledger records it.
 struct LedgerEntry {

@@ -109,15 +109,9 @@ std::string render_metrics(const std::vector<PhaseMetrics>& phases, SystemTime n
     w.header("pipeline_phase_retries", "API requests of the latest run that were retried, by cause.");
     for (const PhaseMetrics& phase : phases) {
         const Progress& p = phase.entry.progress;
-        const std::array<std::pair<const char*, std::uint64_t>, 5> classes = {
-            {{"rate_limited", p.retries_rate_limited},
-             {"server_error", p.retries_server},
-             {"data_preparing", p.retries_preparing},
-             {"transport", p.retries_transport},
-             {"bad_body", p.retries_bad_body}}};
-        for (const auto& [name, value] : classes) {
-            w.sample("pipeline_phase_retries", labels(phase, ",class=\"" + std::string(name) + "\""),
-                     number(value));
+        for (const RetryClassField& field : k_retry_class_fields) {
+            w.sample("pipeline_phase_retries", labels(phase, ",class=\"" + std::string(field.key) + "\""),
+                     number(p.*field.count));
         }
     }
     w.gauge("pipeline_phase_rejected", "Items the API refused for good in the latest run.",

@@ -264,11 +264,9 @@ Progress PhaseRun::progress() const {
     m_counters.copy_to(p);
     p.requests += m_carried.requests;
     p.retries += m_carried.retries;
-    p.retries_rate_limited += m_carried.retries_rate_limited;
-    p.retries_server += m_carried.retries_server;
-    p.retries_preparing += m_carried.retries_preparing;
-    p.retries_transport += m_carried.retries_transport;
-    p.retries_bad_body += m_carried.retries_bad_body;
+    for (const RetryClassField& field : k_retry_class_fields) {
+        p.*field.count += m_carried.*field.count;
+    }
     p.items_total = m_items.size();
     p.items_done = m_cp.done.count() + m_chunk_items.size() + m_new_rejects.size();
     p.records = m_cp.records;
