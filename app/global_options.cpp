@@ -8,9 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include "app/console.hpp"
-#include "core/error.hpp"
-#include "core/log_context.hpp"
-#include "core/time_util.hpp"
+#include "core/util/error.hpp"
+#include "core/util/log_context.hpp"
+#include "core/util/time_util.hpp"
 
 namespace pipeline::app {
 

@@ -6,8 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/config.hpp"
-#include "core/phase.hpp"
+#include "core/api/phase.hpp"
+#include "core/config/config.hpp"
 
 namespace pipeline::app {
 

@@ -11,8 +11,8 @@
 #include "app/run_command.hpp"
 #include "app/status_command.hpp"
 #include "app/stop_command.hpp"
-#include "core/error.hpp"
-#include "core/http_request.hpp"
+#include "core/fetch/curl_transport.hpp"
+#include "core/util/error.hpp"
 
 int main(int argc, char** argv) {
     using namespace pipeline;

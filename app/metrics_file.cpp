@@ -6,9 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/atomic_file.hpp"
-#include "core/checkpoint.hpp"
-#include "core/metrics.hpp"
+#include "core/state/checkpoint.hpp"
+#include "core/state/metrics.hpp"
+#include "core/util/atomic_file.hpp"
 
 namespace pipeline::app {
 

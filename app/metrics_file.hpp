@@ -12,8 +12,8 @@
 #include <string>
 #include <thread>
 
-#include "core/ledger.hpp"
-#include "core/run_dir.hpp"
+#include "core/state/ledger.hpp"
+#include "core/state/run_dir.hpp"
 
 namespace pipeline::app {
 

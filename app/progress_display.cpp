@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/util/text.hpp"
+
 namespace pipeline::app {
 
 using namespace std::chrono;
@@ -13,19 +15,6 @@ namespace {
 // change of pace (a rate limit starting, a slow endpoint).
 constexpr seconds k_rate_window{10};
 constexpr std::size_t k_bar_width = 20;
-
-std::string duration_text(double seconds) {
-    const long long s = static_cast<long long>(seconds + 0.5);
-    char text[32];
-    if (s >= 3600) {
-        std::snprintf(text, sizeof text, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
-    } else if (s >= 60) {
-        std::snprintf(text, sizeof text, "%lldm%02llds", s / 60, s % 60);
-    } else {
-        std::snprintf(text, sizeof text, "%llds", s);
-    }
-    return text;
-}
 
 } // namespace
 
@@ -85,7 +74,7 @@ std::string ProgressDisplay::render(const Row& row) {
     if (p.items_total > 0 && p.items_done >= p.items_total) {
         eta = "0s";
     } else if (have_rate && items_per_second > 0) {
-        eta = duration_text(static_cast<double>(p.items_total - p.items_done) / items_per_second);
+        eta = core::duration_text(static_cast<double>(p.items_total - p.items_done) / items_per_second);
     }
     char text[256];
     std::snprintf(text, sizeof text,

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "app/console.hpp"
-#include "core/ledger.hpp"
+#include "core/state/ledger.hpp"
 
 namespace pipeline::app {
 

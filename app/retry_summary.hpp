@@ -7,7 +7,7 @@
 #include <map>
 #include <mutex>
 
-#include "core/ledger.hpp"
+#include "core/state/ledger.hpp"
 
 namespace pipeline::app {
 

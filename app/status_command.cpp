@@ -10,11 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/checkpoint.hpp"
-#include "core/error.hpp"
-#include "core/ledger.hpp"
-#include "core/metrics.hpp"
-#include "core/time_util.hpp"
+#include "core/state/checkpoint.hpp"
+#include "core/state/ledger.hpp"
+#include "core/state/metrics.hpp"
+#include "core/util/error.hpp"
+#include "core/util/text.hpp"
+#include "core/util/time_util.hpp"
 
 namespace pipeline::app {
 
@@ -55,18 +56,6 @@ std::string age(const std::string& timestamp) {
         return std::to_string(seconds / 3600) + "h ago";
     }
     return std::to_string(seconds / 86400) + "d ago";
-}
-
-std::string duration_text(double seconds) {
-    const long long s = static_cast<long long>(seconds + 0.5);
-    if (s < 60) {
-        return std::to_string(s) + "s";
-    }
-    if (s < 3600) {
-        return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60) + "s";
-    }
-    return std::to_string(s / 3600) + "h" + ((s % 3600) / 60 < 10 ? "0" : "") +
-           std::to_string((s % 3600) / 60) + "m";
 }
 
 std::string or_dash(const std::string& text) {
@@ -125,7 +114,7 @@ std::vector<std::string> row_of(const LedgerEntry& e) {
             idle ? "-" : number(p.records),
             idle ? "-" : number(p.chunks),
             idle ? "-" : number(p.retries),
-            idle ? "-" : duration_text(core::run_duration_seconds(e, std::chrono::system_clock::now())),
+            idle ? "-" : core::duration_text(core::run_duration_seconds(e, std::chrono::system_clock::now())),
             when};
 }
 
@@ -201,7 +190,7 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour
     std::printf("finished:        %s\n", with_age(e.finished_at).c_str());
     if (e.state != core::RunState::Idle) {
         std::printf("duration:        %s\n",
-                    duration_text(core::run_duration_seconds(e, std::chrono::system_clock::now())).c_str());
+                    core::duration_text(core::run_duration_seconds(e, std::chrono::system_clock::now())).c_str());
     }
     std::printf("stop requested:  %s\n", e.stop_requested ? "yes" : "no");
     std::string upstream = "-";

@@ -9,9 +9,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
-#include "core/ledger.hpp"
+#include "core/state/ledger.hpp"
+#include "core/util/atomic_file.hpp"
+#include "core/util/error.hpp"
 
 namespace pipeline::app {
 

@@ -1,8 +1,8 @@
 #include "sinks/sink_factory.hpp"
 
-#include "core/error.hpp"
-#include "sinks/local_sink.hpp"
-#include "sinks/s3_sink.hpp"
+#include "core/util/error.hpp"
+#include "sinks/local/local_sink.hpp"
+#include "sinks/s3/s3_sink.hpp"
 
 namespace pipeline::sinks {
 

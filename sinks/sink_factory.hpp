@@ -4,8 +4,8 @@
 #include <functional>
 #include <memory>
 
-#include "core/config.hpp"
-#include "core/sink.hpp"
+#include "core/config/config.hpp"
+#include "core/snapshot/sink.hpp"
 
 namespace pipeline::sinks {
 

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/transport.hpp"
+#include "core/fetch/transport.hpp"
 
 namespace pipeline::tests {
 

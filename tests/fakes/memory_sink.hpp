@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/sink.hpp"
+#include "core/snapshot/sink.hpp"
+#include "core/util/error.hpp"
 
 namespace pipeline::tests {
 

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/chunk_writer.hpp"
-#include "core/snapshot.hpp"
+#include "core/snapshot/chunk_writer.hpp"
+#include "core/snapshot/snapshot.hpp"
 
 namespace pipeline::tests {
 

@@ -1,0 +1,328 @@
+#include "core/config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "core/util/error.hpp"
+
+namespace pipeline::core {
+
+std::string_view compression_name(Compression compression) {
+    switch (compression) {
+    case Compression::Gzip:
+        return "gzip";
+    case Compression::Zstd:
+        return "zstd";
+    case Compression::None:
+        return "none";
+    }
+    return "none";
+}
+
+std::string_view compression_extension(Compression compression) {
+    switch (compression) {
+    case Compression::Gzip:
+        return ".jsonl.gz";
+    case Compression::Zstd:
+        return ".jsonl.zst";
+    case Compression::None:
+        return ".jsonl";
+    }
+    return ".jsonl";
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// Walks the YAML tree and turns every problem into "file:line: message".
+class Reader {
+  public:
+    explicit Reader(std::string file) : m_file(std::move(file)) {}
+
+    [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
+        const YAML::Mark mark = node.Mark();
+        const std::string where = mark.line >= 0 ? ":" + std::to_string(mark.line + 1) : "";
+        throw usage_error(m_file + where + ": " + message);
+    }
+
+    // Rejects keys that are not in `allowed`, suggesting the closest allowed one.
+    void check_keys(const YAML::Node& map, const std::string& section,
+                    std::initializer_list<std::string_view> allowed) const {
+        if (!map.IsMap()) {
+            fail(map, "'" + section + "' must be a mapping of keys");
+        }
+        for (const auto& entry : map) {
+            const std::string key = entry.first.as<std::string>();
+            if (std::ranges::find(allowed, key) != allowed.end()) {
+                continue;
+            }
+            std::string message = "unknown key '" + key + "'" + (section.empty() ? "" : " under '" + section + "'");
+            const auto best = std::ranges::min_element(
+                allowed, {}, [&](std::string_view candidate) { return edit_distance(key, candidate); });
+            if (best != allowed.end() && edit_distance(key, *best) <= 3) {
+                message += " (did you mean '" + std::string(*best) + "'?)";
+            }
+            fail(entry.first, message);
+        }
+    }
+
+    template <typename T> T get(const YAML::Node& node, const std::string& key, std::string_view type) const {
+        if (!node.IsScalar()) {
+            fail(node, "'" + key + "' must be " + std::string(type));
+        }
+        try {
+            return node.as<T>();
+        } catch (const YAML::Exception&) {
+            fail(node, "'" + key + "' must be " + std::string(type) + ", got '" + node.Scalar() + "'");
+        }
+    }
+
+    std::string string(const YAML::Node& node, const std::string& key) const {
+        std::string value = get<std::string>(node, key, "a string");
+        if (value.empty()) {
+            fail(node, "'" + key + "' must not be empty");
+        }
+        return value;
+    }
+
+    long long integer(const YAML::Node& node, const std::string& key, long long min, long long max) const {
+        const long long value = get<long long>(node, key, "a whole number");
+        if (value < min || value > max) {
+            fail(node, "'" + key + "' must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                           ", got " + std::to_string(value));
+        }
+        return value;
+    }
+
+    double number(const YAML::Node& node, const std::string& key, double min, double max) const {
+        const double value = get<double>(node, key, "a number");
+        if (!(value >= min && value <= max)) {
+            std::ostringstream range;
+            range << "'" << key << "' must be between " << min << " and " << max << ", got " << node.Scalar();
+            fail(node, range.str());
+        }
+        return value;
+    }
+
+    std::string env_name(const YAML::Node& node, const std::string& key) const {
+        std::string value = string(node, key);
+        const bool valid = std::ranges::all_of(value, [](char c) {
+            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        });
+        if (!valid || (value[0] >= '0' && value[0] <= '9')) {
+            fail(node, "'" + key + "' must name an environment variable (letters, digits, '_'), got '" + value +
+                           "'");
+        }
+        return value;
+    }
+
+    std::string url(const YAML::Node& node, const std::string& key) const {
+        std::string value = string(node, key);
+        if (!value.starts_with("http://") && !value.starts_with("https://")) {
+            fail(node, "'" + key + "' must be an http:// or https:// URL, got '" + value + "'");
+        }
+        while (value.ends_with('/')) {
+            value.pop_back();
+        }
+        return value;
+    }
+
+  private:
+    std::string m_file;
+};
+
+std::filesystem::path anchored(const std::filesystem::path& value, const std::filesystem::path& source) {
+    if (value.is_absolute()) {
+        return value;
+    }
+    return (source.parent_path().empty() ? std::filesystem::path(".") : source.parent_path()) / value;
+}
+
+void read_api(const Reader& r, const YAML::Node& node, ApiConfig& api) {
+    r.check_keys(node, "api",
+                 {"base_url", "key_env", "rate_limit_per_sec", "concurrency", "timeout_ms", "max_attempts",
+                  "backoff_base_ms", "backoff_max_ms", "max_reject_share"});
+    for (const auto& entry : node) {
+        const std::string key = entry.first.as<std::string>();
+        const std::string name = "api." + key;
+        const YAML::Node& v = entry.second;
+        if (key == "base_url") {
+            api.base_url = r.url(v, name);
+        } else if (key == "key_env") {
+            api.key_env = r.env_name(v, name);
+        } else if (key == "rate_limit_per_sec") {
+            api.rate_limit_per_sec = r.number(v, name, 0.1, 100000);
+        } else if (key == "concurrency") {
+            api.concurrency = static_cast<int>(r.integer(v, name, 1, 1024));
+        } else if (key == "timeout_ms") {
+            api.timeout_ms = static_cast<int>(r.integer(v, name, 100, 600000));
+        } else if (key == "max_attempts") {
+            api.max_attempts = static_cast<int>(r.integer(v, name, 1, 100));
+        } else if (key == "backoff_base_ms") {
+            api.backoff_base_ms = static_cast<int>(r.integer(v, name, 1, 600000));
+        } else if (key == "backoff_max_ms") {
+            api.backoff_max_ms = static_cast<int>(r.integer(v, name, 1, 3600000));
+        } else if (key == "max_reject_share") {
+            api.max_reject_share = r.number(v, name, 0, 1);
+        }
+    }
+}
+
+void read_s3(const Reader& r, const YAML::Node& node, S3Config& s3) {
+    r.check_keys(node, "sink.s3",
+                 {"endpoint", "bucket", "prefix", "region", "access_key_env", "secret_key_env",
+                  "multipart_threshold_mb", "part_size_mb"});
+    for (const auto& entry : node) {
+        const std::string key = entry.first.as<std::string>();
+        const std::string name = "sink.s3." + key;
+        const YAML::Node& v = entry.second;
+        if (key == "endpoint") {
+            s3.endpoint = r.url(v, name);
+        } else if (key == "bucket") {
+            s3.bucket = r.string(v, name);
+        } else if (key == "prefix") {
+            s3.prefix = v.IsNull() ? "" : r.get<std::string>(v, name, "a string");
+            while (s3.prefix.ends_with('/')) {
+                s3.prefix.pop_back();
+            }
+        } else if (key == "region") {
+            s3.region = r.string(v, name);
+        } else if (key == "access_key_env") {
+            s3.access_key_env = r.env_name(v, name);
+        } else if (key == "secret_key_env") {
+            s3.secret_key_env = r.env_name(v, name);
+        } else if (key == "multipart_threshold_mb") {
+            s3.multipart_threshold_mb = static_cast<std::uint64_t>(r.integer(v, name, 5, 5000));
+        } else if (key == "part_size_mb") {
+            s3.part_size_mb = static_cast<std::uint64_t>(r.integer(v, name, 5, 5000));
+        }
+    }
+}
+
+void read_sink(const Reader& r, const YAML::Node& node, SinkConfig& sink, const std::filesystem::path& source) {
+    r.check_keys(node, "sink", {"type", "path", "compression", "s3"});
+    for (const auto& entry : node) {
+        const std::string key = entry.first.as<std::string>();
+        const std::string name = "sink." + key;
+        const YAML::Node& v = entry.second;
+        if (key == "type") {
+            const std::string type = r.string(v, name);
+            if (type == "local") {
+                sink.type = SinkType::Local;
+            } else if (type == "s3") {
+                sink.type = SinkType::S3;
+            } else {
+                r.fail(v, "'sink.type' must be 'local' or 's3', got '" + type + "'");
+            }
+        } else if (key == "path") {
+            sink.path = anchored(r.string(v, name), source);
+        } else if (key == "compression") {
+            const std::string value = r.string(v, name);
+            if (value == "gzip") {
+                sink.compression = Compression::Gzip;
+            } else if (value == "zstd") {
+                sink.compression = Compression::Zstd;
+            } else if (value == "none") {
+                sink.compression = Compression::None;
+            } else {
+                r.fail(v, "'sink.compression' must be gzip, zstd or none, got '" + value + "'");
+            }
+        } else if (key == "s3") {
+            read_s3(r, v, sink.s3);
+        }
+    }
+}
+
+} // namespace
+
+Config parse_config(const std::string& text, const std::filesystem::path& source) {
+    const Reader r(source.string());
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        throw usage_error(source.string() + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+    }
+    Config config;
+    config.source = source.string();
+    config.run_dir = anchored(config.run_dir, source);
+    config.sink.path = anchored(config.sink.path, source);
+    if (root.IsNull()) {
+        return config;
+    }
+    r.check_keys(root, "", {"run_dir", "api", "ranking", "chunk", "sink", "metrics_file"});
+    for (const auto& entry : root) {
+        const std::string key = entry.first.as<std::string>();
+        const YAML::Node& v = entry.second;
+        if (key == "run_dir") {
+            config.run_dir = anchored(r.string(v, key), source);
+        } else if (key == "metrics_file") {
+            config.metrics_file = v.IsNull() ? std::filesystem::path() : anchored(r.string(v, key), source);
+        } else if (key == "api") {
+            read_api(r, v, config.api);
+        } else if (key == "ranking") {
+            r.check_keys(v, "ranking", {"pages"});
+            if (v["pages"]) {
+                config.ranking_pages = static_cast<int>(r.integer(v["pages"], "ranking.pages", 1, 100000));
+            }
+        } else if (key == "chunk") {
+            r.check_keys(v, "chunk", {"records"});
+            if (v["records"]) {
+                config.chunk_records = static_cast<int>(r.integer(v["records"], "chunk.records", 1, 10000000));
+            }
+        } else if (key == "sink") {
+            read_sink(r, v, config.sink, source);
+        }
+    }
+    if (config.api.backoff_max_ms < config.api.backoff_base_ms) {
+        // Point at whichever of the two keys the file sets (a key left at its default has no line).
+        const YAML::Node api = std::as_const(root)["api"];
+        const bool max_set = api["backoff_max_ms"].IsDefined();
+        r.fail(max_set ? api["backoff_max_ms"] : api["backoff_base_ms"],
+               "'api.backoff_max_ms' (" + std::to_string(config.api.backoff_max_ms) +
+                   ") must not be below 'api.backoff_base_ms' (" + std::to_string(config.api.backoff_base_ms) + ")");
+    }
+    return config;
+}
+
+Config load_config(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    if (!in) {
+        throw usage_error(file.string() + ": cannot read config file (give one with --config or $PIPELINE_CONFIG)");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), file);
+}
+
+std::string secret_from_env(const std::string& name, const std::string& what) {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr || *value == '\0') {
+        throw usage_error("the " + what + " is missing: set the environment variable " + name);
+    }
+    return value;
+}
+
+} // namespace pipeline::core

@@ -1,0 +1,94 @@
+#pragma once
+// The request loop every phase shares: keeps `concurrency` requests in flight under the rate limit, retries
+// with exponential backoff and full jitter, honours Retry-After, and stops starting requests once the phase's
+// stop flag is set.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/fetch/backoff.hpp"
+#include "core/fetch/fetch_outcome.hpp"
+#include "core/fetch/rate_limiter.hpp"
+#include "core/fetch/transport.hpp"
+#include "core/state/ledger.hpp"
+#include "core/state/stop_signal.hpp"
+#include "core/util/error.hpp"
+
+namespace pipeline::core {
+
+/// One item to fetch: its index in the phase's input list and the URL (path and query, base included).
+struct FetchTask {
+    std::size_t item = 0;
+    std::string url;
+};
+
+/// An item finished for good: its body, or the API's refusal.
+struct FetchedItem {
+    std::size_t item = 0;
+    bool rejected = false;
+    std::string body;       ///< the 200 body when not rejected
+    long http_status = 0;
+    std::string error_name; ///< when rejected: the API's error name
+    std::string message;    ///< when rejected: the API's message
+};
+
+/// Request counters, updated by the fetch loop and read by the progress reporter (any thread).
+struct FetchCounters {
+    std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> retries{0};
+    std::atomic<std::uint64_t> retries_rate_limited{0};
+    std::atomic<std::uint64_t> retries_server{0};
+    std::atomic<std::uint64_t> retries_preparing{0};
+    std::atomic<std::uint64_t> retries_transport{0};
+    std::atomic<std::uint64_t> retries_bad_body{0};
+
+    /// Copies the counters into a ledger Progress.
+    void copy_to(Progress& progress) const;
+};
+
+/// How the fetch loop behaves.
+struct FetchSettings {
+    std::size_t concurrency = 32;
+    int max_attempts = 5;
+    std::chrono::milliseconds backoff_base{200};
+    std::chrono::milliseconds backoff_max{30000};
+    /// Checks that a 200 body has the shape the phase needs; a body it refuses is retried like a bad body.
+    /// Empty: any JSON object is accepted.
+    std::function<bool(const std::string&)> accept_body;
+};
+
+/// Thrown when the phase must fail: a fatal answer, or an item that kept failing after max_attempts.
+class FetchFailure : public Error {
+  public:
+    explicit FetchFailure(const std::string& message) : Error(ExitCode::Failed, message) {}
+};
+
+/// How a fetch loop ended.
+enum class FetchEnd { Finished, Stopped };
+
+/// Runs tasks through a Transport. One Fetcher per phase; run() is called on one thread.
+class Fetcher {
+  public:
+    Fetcher(Transport& transport, RateLimiter& limiter, FetchSettings settings, StopFlag& stop,
+            FetchCounters& counters);
+
+    /// Fetches every task `next` yields (nullopt: no more), handing each finished item to `deliver` on this
+    /// thread. Returns Stopped when the stop flag ended it early (requests in flight are awaited, nothing new
+    /// starts). Throws FetchFailure on a fatal answer or exhausted retries.
+    FetchEnd run(const std::function<std::optional<FetchTask>()>& next,
+                 const std::function<void(FetchedItem&&)>& deliver);
+
+  private:
+    Transport& m_transport;
+    RateLimiter& m_limiter;
+    FetchSettings m_settings;
+    StopFlag& m_stop;
+    FetchCounters& m_counters;
+    Backoff m_backoff;
+};
+
+} // namespace pipeline::core

@@ -1,0 +1,425 @@
+#include "core/run/phase_runner.hpp"
+
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/api/phase_items.hpp"
+#include "core/snapshot/chunk_writer.hpp"
+#include "core/snapshot/snapshot.hpp"
+#include "core/state/checkpoint.hpp"
+#include "core/util/bounded_queue.hpp"
+#include "core/util/log_context.hpp"
+#include "core/util/process.hpp"
+#include "core/util/time_util.hpp"
+
+namespace pipeline::core {
+
+using namespace std::chrono;
+
+namespace {
+
+constexpr milliseconds k_progress_interval{1000}; // ledger writes between chunk commits
+constexpr milliseconds k_notify_interval{200};    // on_progress calls (live display, metrics)
+
+// Thrown into the network thread when the writer side gave up.
+struct WriterGone {};
+
+SystemTime now_utc() { return system_clock::now(); }
+
+// One run of one phase; its methods are the steps of run_phase, top to bottom.
+class PhaseRun {
+  public:
+    PhaseRun(const PhaseEnvironment& env, Phase phase, std::string date, StopFlag& stop)
+        : m_env(env), m_config(*env.config), m_phase(phase), m_date(std::move(date)), m_stop(stop),
+          m_ledger(env.run_dir), m_sink(env.make_sink()) {}
+
+    void begin(bool resume);
+    void open_upstream();
+    FetchEnd fetch_and_write();
+    PhaseOutcome finish(RunState state, std::optional<std::string> error);
+    const std::string& run_id() const { return m_cp.run_id; }
+    void commit_chunk();
+
+  private:
+    void accept(FetchedItem&& fetched);
+    void report_progress(bool force);
+    Progress progress() const;
+    std::string prefix() const { return run_prefix(m_date, m_phase, m_cp.run_id); }
+    void publish_manifest();
+
+    const PhaseEnvironment& m_env;
+    const Config& m_config;
+    Phase m_phase;
+    std::string m_date;
+    StopFlag& m_stop;
+    Ledger m_ledger;
+    std::unique_ptr<Sink> m_sink;
+    Checkpoint m_cp;
+    std::optional<Manifest> m_upstream;
+    std::vector<std::string> m_items;
+    std::unique_ptr<ChunkWriter> m_writer;
+    std::vector<std::size_t> m_chunk_items;   // items whose records are in the open chunk
+    std::vector<RejectedItem> m_new_rejects;  // refused since the last commit
+    FetchCounters m_counters;
+    Progress m_carried;                        // counters of earlier attempts (resume)
+    steady_clock::time_point m_started = steady_clock::now();
+    steady_clock::time_point m_last_progress{};
+    steady_clock::time_point m_last_notify{};
+    LedgerEntry m_entry; // the ledger entry as last written by this run
+};
+
+void PhaseRun::begin(bool resume) {
+    if (resume) {
+        std::optional<Checkpoint> found = find_resumable(m_env.run_dir, m_phase, m_date);
+        if (!found) {
+            throw usage_error("nothing to resume: no STOPPED or FAILED run of " + std::string(phase_name(m_phase)) +
+                              " for " + m_date + " (start a new one without --resume)");
+        }
+        m_cp = std::move(*found);
+        m_carried = m_cp.counters;
+        spdlog::info("{}: resuming run {} ({} items and {} chunks already committed)", phase_name(m_phase),
+                     m_cp.run_id, m_cp.done.count(), m_cp.chunks.size());
+    } else {
+        m_cp.phase = m_phase;
+        m_cp.date = m_date;
+        m_cp.run_id = new_run_id();
+        m_cp.started_at = format_utc(now_utc());
+        m_cp.compression = m_config.sink.compression;
+    }
+    m_cp.state = RunState::Running;
+    m_cp.error.reset();
+    m_cp.pid = self_pid();
+    m_cp.pid_start_ticks = self_start_ticks();
+    // Under the ledger lock: a sentinel left by an earlier run is removed before the new run id is
+    // published, so a stop can only ever name the run it saw.
+    m_entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
+        std::error_code ec;
+        std::filesystem::remove(m_env.run_dir.stop_sentinel(m_phase), ec);
+        e = LedgerEntry{};
+        e.phase = m_phase;
+        e.state = RunState::Running;
+        e.run_id = m_cp.run_id;
+        e.date = m_date;
+        e.pid = m_cp.pid;
+        e.pid_start_ticks = m_cp.pid_start_ticks;
+        e.started_at = m_cp.started_at;
+        e.updated_at = format_utc(now_utc());
+        e.progress = progress();
+        e.sink = m_sink->describe();
+        return true;
+    });
+    log_context().run_id = m_cp.run_id;
+    m_env.watcher->watch(m_phase, m_cp.run_id, m_stop);
+    spdlog::info("{}: run {} started for {} into {}", phase_name(m_phase), m_cp.run_id, m_date, m_sink->describe());
+}
+
+void PhaseRun::open_upstream() {
+    if (const std::optional<Phase> up = upstream_of(m_phase)) {
+        if (!m_cp.upstream_run_id.empty()) {
+            m_upstream = read_manifest(*m_sink, *up, m_date, m_cp.upstream_run_id);
+        } else {
+            m_upstream = newest_completed(*m_sink, *up, m_date);
+        }
+        if (!m_upstream) {
+            throw Error(ExitCode::Failed, "no COMPLETED " + std::string(phase_name(*up)) + " snapshot for " +
+                                              m_date + " in " + m_sink->describe() + ": run 'pipeline run " +
+                                              std::string(phase_name(*up)) + " --date " + m_date + "' first");
+        }
+        m_cp.upstream_run_id = m_upstream->run_id;
+    }
+    m_items = list_items(m_phase, m_config.ranking_pages, *m_sink, m_upstream ? &*m_upstream : nullptr);
+    if (m_cp.done.size() != 0 && m_cp.done.size() != m_items.size()) {
+        throw Error(ExitCode::Failed, "cannot resume run " + m_cp.run_id + ": its input changed (" +
+                                          std::to_string(m_cp.done.size()) + " items then, " +
+                                          std::to_string(m_items.size()) + " now)");
+    }
+    m_cp.done.resize(m_items.size());
+    // Chunks published after the last checkpoint (a crash between rename and checkpoint) are not part of
+    // the run: remove them, and any temporaries, before numbering resumes after the last committed chunk.
+    for (const std::string& key : m_sink->list(prefix())) {
+        const std::string name = key.substr(prefix().size());
+        const bool committed = std::ranges::any_of(m_cp.chunks, [&](const ChunkEntry& c) { return c.name == name; });
+        if (is_chunk_name(name) && !committed) {
+            spdlog::warn("{}: removing chunk {} that was published after the last checkpoint", phase_name(m_phase),
+                         name);
+            m_sink->remove(key);
+        }
+    }
+    // Temporaries left by killed runs of this phase and date (this run's folder included).
+    m_sink->clean_temporaries(m_date + "/" + std::string(phase_name(m_phase)) + "/");
+    m_writer = std::make_unique<ChunkWriter>(*m_sink, prefix(), m_cp.compression, m_cp.chunks.size() + 1);
+    save_checkpoint(m_env.run_dir, m_cp);
+    report_progress(true);
+}
+
+FetchEnd PhaseRun::fetch_and_write() {
+    std::unique_ptr<Transport> transport = m_env.make_transport();
+    FetchSettings settings{static_cast<std::size_t>(m_config.api.concurrency), m_config.api.max_attempts,
+                           milliseconds(m_config.api.backoff_base_ms), milliseconds(m_config.api.backoff_max_ms),
+                           [phase = m_phase](const std::string& body) { return has_expected_shape(phase, body); }};
+    Fetcher fetcher(*transport, *m_env.limiter, settings, m_stop, m_counters);
+    BoundedQueue<FetchedItem> queue(settings.concurrency * 4);
+
+    // The items still to fetch, listed before the network thread starts: the writer thread updates the
+    // done set while that thread runs.
+    std::vector<std::size_t> pending;
+    for (std::size_t item = 0; item < m_items.size(); ++item) {
+        if (!m_cp.done.contains(item)) {
+            pending.push_back(item);
+        }
+    }
+    std::size_t cursor = 0;
+    auto next = [&]() -> std::optional<FetchTask> {
+        if (cursor == pending.size()) {
+            return std::nullopt;
+        }
+        const std::size_t item = pending[cursor++];
+        return FetchTask{item, item_url(m_phase, m_config.api.base_url, m_items[item], m_date)};
+    };
+    FetchEnd end = FetchEnd::Finished;
+    std::exception_ptr network_error;
+    std::thread network([&] {
+        try {
+            end = fetcher.run(next, [&](FetchedItem&& item) {
+                if (!queue.push(std::move(item))) {
+                    throw WriterGone{};
+                }
+            });
+        } catch (const WriterGone&) {
+        } catch (...) {
+            network_error = std::current_exception();
+        }
+        queue.close();
+    });
+    try {
+        while (!queue.drained()) {
+            if (std::optional<FetchedItem> item = queue.pop(milliseconds(250))) {
+                accept(std::move(*item));
+            }
+            report_progress(false);
+        }
+    } catch (...) {
+        queue.close();
+        m_stop.request(); // wakes the network thread so that it winds down at once
+        network.join();
+        throw;
+    }
+    network.join();
+    if (network_error) {
+        std::rethrow_exception(network_error);
+    }
+    return end;
+}
+
+void PhaseRun::accept(FetchedItem&& fetched) {
+    const std::string& key = m_items[fetched.item];
+    if (fetched.rejected) {
+        m_new_rejects.push_back({fetched.item, key, fetched.http_status, fetched.error_name, fetched.message});
+        spdlog::debug("{}: item '{}' refused: {}", phase_name(m_phase), key, fetched.message);
+    } else {
+        const bool ok = make_records(m_phase, key, m_date, fetched.body,
+                                     [&](std::string_view record) { m_writer->add(record); });
+        if (!ok) {
+            throw Error(ExitCode::Failed, "the API's answer for '" + key + "' does not have the expected shape");
+        }
+        m_chunk_items.push_back(fetched.item);
+    }
+    if (m_writer->buffered() >= static_cast<std::uint64_t>(m_config.chunk_records)) {
+        commit_chunk();
+    }
+}
+
+void PhaseRun::commit_chunk() {
+    if (!m_writer) {
+        return; // failed before the upstream was open: nothing was fetched
+    }
+    const std::optional<ChunkEntry> chunk = m_writer->commit();
+    if (!chunk && m_new_rejects.empty() && m_chunk_items.empty()) {
+        return;
+    }
+    if (chunk) {
+        m_cp.chunks.push_back(*chunk);
+        m_cp.records += chunk->records;
+    }
+    for (std::size_t item : m_chunk_items) {
+        m_cp.done.add(item);
+    }
+    for (RejectedItem& reject : m_new_rejects) {
+        m_cp.done.add(reject.item);
+        m_cp.rejects.push_back(std::move(reject));
+    }
+    m_chunk_items.clear();
+    m_new_rejects.clear();
+    m_cp.counters = progress();
+    save_checkpoint(m_env.run_dir, m_cp);
+    report_progress(true);
+}
+
+Progress PhaseRun::progress() const {
+    Progress p;
+    m_counters.copy_to(p);
+    p.requests += m_carried.requests;
+    p.retries += m_carried.retries;
+    for (const RetryClassField& field : k_retry_class_fields) {
+        p.*field.count += m_carried.*field.count;
+    }
+    p.items_total = m_items.size();
+    p.items_done = m_cp.done.count() + m_chunk_items.size() + m_new_rejects.size();
+    p.records = m_cp.records;
+    p.chunks = m_cp.chunks.size();
+    p.rejected = m_cp.rejects.size() + m_new_rejects.size();
+    return p;
+}
+
+void PhaseRun::report_progress(bool force) {
+    const steady_clock::time_point now = steady_clock::now();
+    const bool write_ledger = force || now - m_last_progress >= k_progress_interval;
+    const bool notify = m_env.on_progress && (write_ledger || now - m_last_notify >= k_notify_interval);
+    if (!write_ledger && !notify) {
+        return;
+    }
+    const Progress p = progress();
+    if (write_ledger) {
+        m_last_progress = now;
+        m_entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
+            if (e.run_id != m_cp.run_id) {
+                return false;
+            }
+            e.progress = p;
+            e.upstream_run_id = m_cp.upstream_run_id;
+            e.updated_at = format_utc(now_utc());
+            return true;
+        });
+    }
+    m_entry.progress = p;
+    if (notify) {
+        m_last_notify = now;
+        m_env.on_progress(m_entry);
+    }
+}
+
+void PhaseRun::publish_manifest() {
+    if (!m_cp.rejects.empty()) {
+        std::string lines;
+        for (const RejectedItem& r : m_cp.rejects) {
+            lines += nlohmann::json{{"item", r.key}, {"status", r.status}, {"error", r.error}, {"message", r.message}}
+                         .dump() +
+                     "\n";
+        }
+        m_sink->put(prefix() + std::string(k_rejects_name), lines);
+    }
+    Manifest m;
+    m.phase = m_phase;
+    m.date = m_date;
+    m.run_id = m_cp.run_id;
+    m.state = m_cp.state;
+    m.records = m_cp.records;
+    m.chunks = m_cp.chunks;
+    m.rejected = m_cp.rejects.size();
+    m.started_at = m_cp.started_at;
+    m.finished_at = format_utc(now_utc());
+    m.upstream_phase = upstream_of(m_phase);
+    m.upstream_run_id = m_cp.upstream_run_id;
+    m_sink->put(prefix() + std::string(k_manifest_name), manifest_to_json(m).dump(2) + "\n");
+}
+
+PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) {
+    if (state == RunState::Completed && !m_items.empty()) {
+        const double share = static_cast<double>(m_cp.rejects.size()) / static_cast<double>(m_items.size());
+        if (share > m_config.api.max_reject_share) {
+            state = RunState::Failed;
+            error = std::to_string(m_cp.rejects.size()) + " of " + std::to_string(m_items.size()) +
+                    " items were refused by the API, more than api.max_reject_share (" +
+                    std::to_string(static_cast<int>(m_config.api.max_reject_share * 100)) + "%); see " +
+                    m_sink->describe() + "/" + prefix() + std::string(k_rejects_name);
+        }
+    }
+    m_cp.state = state;
+    m_cp.error = error;
+    m_cp.counters = progress();
+    if (m_writer) {
+        try {
+            publish_manifest();
+        } catch (const std::exception& e) {
+            m_cp.state = state = RunState::Failed;
+            m_cp.error = error = error ? *error + "; " + e.what() : e.what();
+        }
+    }
+    try {
+        save_checkpoint(m_env.run_dir, m_cp);
+    } catch (const std::exception& e) {
+        spdlog::error("{}: {}", phase_name(m_phase), e.what());
+    }
+    const Progress p = progress();
+    m_entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
+        if (e.run_id != m_cp.run_id) {
+            return false;
+        }
+        // The run is over: a stop that names it can no longer apply, so its sentinel goes too.
+        std::error_code ec;
+        if (read_stop_sentinel(m_env.run_dir.stop_sentinel(m_phase)) == m_cp.run_id) {
+            std::filesystem::remove(m_env.run_dir.stop_sentinel(m_phase), ec);
+        }
+        e.state = state;
+        e.progress = p;
+        e.error = error;
+        e.updated_at = e.finished_at = format_utc(now_utc());
+        return true;
+    });
+    m_env.watcher->unwatch(m_phase);
+    if (m_env.on_progress) {
+        m_env.on_progress(m_entry);
+    }
+    const double seconds = duration<double>(steady_clock::now() - m_started).count();
+    const auto level = state == RunState::Failed ? spdlog::level::err : spdlog::level::info;
+    spdlog::log(level, "{}: run {} {} in {:.1f}s: {} items, {} records, {} chunks, {} requests, {} retries, {} "
+                "rejected{}{}",
+                phase_name(m_phase), m_cp.run_id, state_name(state), seconds, p.items_done, p.records, p.chunks,
+                p.requests, p.retries, p.rejected, error ? ": " : "", error.value_or(""));
+    return PhaseOutcome{m_phase, state, m_cp.run_id, error.value_or("")};
+}
+
+} // namespace
+
+std::string new_run_id() {
+    static thread_local std::mt19937_64 random{std::random_device{}()};
+    const sys_seconds now = floor<seconds>(system_clock::now());
+    const year_month_day ymd{floor<days>(now)};
+    const hh_mm_ss<seconds> hms{now - floor<days>(now)};
+    char text[40];
+    std::snprintf(text, sizeof text, "%04d%02u%02uT%02ld%02ld%02ldZ-%06llx", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                  static_cast<long>(hms.seconds().count()), static_cast<unsigned long long>(random() & 0xffffff));
+    return text;
+}
+
+PhaseOutcome run_phase(const PhaseEnvironment& env, Phase phase, const std::string& date, bool resume,
+                       StopFlag& stop) {
+    PhaseRun run(env, phase, date, stop);
+    run.begin(resume); // a usage error (nothing to resume) propagates before anything is recorded
+    RunState state = RunState::Completed;
+    std::optional<std::string> error;
+    try {
+        run.open_upstream();
+        const FetchEnd end = run.fetch_and_write();
+        run.commit_chunk();
+        state = end == FetchEnd::Stopped ? RunState::Stopped : RunState::Completed;
+    } catch (const std::exception& e) {
+        state = RunState::Failed;
+        error = e.what();
+        // What was fetched before the failure is complete: publish it so that --resume keeps it.
+        try {
+            run.commit_chunk();
+        } catch (const std::exception& again) {
+            spdlog::debug("{}: final chunk not committed: {}", phase_name(phase), again.what());
+        }
+    }
+    return run.finish(state, error);
+}
+
+} // namespace pipeline::core

@@ -1,0 +1,51 @@
+#pragma once
+// The driver every phase shares: take over the slot's ledger entry, open the upstream snapshot, loop over
+// items (check stop, fetch, write), commit chunks with a checkpoint each, publish the manifest, finish.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/api/phase.hpp"
+#include "core/config/config.hpp"
+#include "core/fetch/fetcher.hpp"
+#include "core/fetch/rate_limiter.hpp"
+#include "core/fetch/transport.hpp"
+#include "core/snapshot/sink.hpp"
+#include "core/state/ledger.hpp"
+#include "core/state/run_dir.hpp"
+#include "core/state/stop_signal.hpp"
+
+namespace pipeline::core {
+
+/// What a phase run needs from the process around it. Shared by phases running side by side.
+struct PhaseEnvironment {
+    const Config* config = nullptr;
+    RunDir run_dir{"."};
+    StopWatcher* watcher = nullptr;
+    RateLimiter* limiter = nullptr;                            ///< shared: the API's limit is per key
+    std::function<std::unique_ptr<Transport>()> make_transport; ///< one per phase run
+    std::function<std::unique_ptr<Sink>()> make_sink;           ///< one per phase run
+    /// Called (from the phase's thread) whenever the phase's progress changes; may be empty.
+    std::function<void(const LedgerEntry&)> on_progress;
+};
+
+/// How a phase run ended.
+struct PhaseOutcome {
+    Phase phase = Phase::RankingFetch;
+    RunState state = RunState::Failed;
+    std::string run_id;
+    std::string error;
+};
+
+/// Runs `phase` for `date` to a terminal state (COMPLETED, STOPPED or FAILED), recorded in the ledger, the
+/// checkpoint and the manifest. The caller holds the phase's slot. With `resume`, continues the newest
+/// resumable run; throws core::Error (exit 2) when there is none. Other failures end the run FAILED and are
+/// reported in the outcome, not thrown.
+PhaseOutcome run_phase(const PhaseEnvironment& env, Phase phase, const std::string& date, bool resume,
+                       StopFlag& stop);
+
+/// A new run id: "<UTC yyyymmddThhmmssZ>-<6 hex>", sortable by start time.
+std::string new_run_id();
+
+} // namespace pipeline::core

@@ -1,0 +1,67 @@
+#pragma once
+// The snapshot layout of SPEC §6: <date>/<PHASE>/<run_id>/part-NNNNN.jsonl.gz, _rejects.jsonl, _manifest.json.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/api/phase.hpp"
+#include "core/config/config.hpp"
+#include "core/snapshot/sink.hpp"
+
+namespace pipeline::core {
+
+/// One published chunk as the manifest lists it.
+struct ChunkEntry {
+    std::string name;
+    std::uint64_t records = 0;
+    std::uint64_t bytes = 0;
+    std::string sha256;
+};
+
+/// The contents of _manifest.json.
+struct Manifest {
+    Phase phase = Phase::RankingFetch;
+    std::string date;
+    std::string run_id;
+    RunState state = RunState::Running;
+    std::uint64_t records = 0;
+    std::vector<ChunkEntry> chunks;
+    std::uint64_t rejected = 0;
+    std::string started_at;
+    std::string finished_at;
+    std::optional<Phase> upstream_phase;
+    std::string upstream_run_id;
+};
+
+/// "<date>/<PHASE>/<run_id>/": the folder (key prefix) of one run's snapshot.
+std::string run_prefix(const std::string& date, Phase phase, const std::string& run_id);
+
+/// "part-00001.jsonl.gz" for index 1.
+std::string chunk_name(std::size_t index, Compression compression);
+
+/// True for "part-*" chunk names.
+bool is_chunk_name(std::string_view file_name);
+
+inline constexpr std::string_view k_manifest_name = "_manifest.json";
+inline constexpr std::string_view k_rejects_name = "_rejects.jsonl";
+
+nlohmann::json manifest_to_json(const Manifest& manifest);
+/// Parses a manifest; throws core::Error naming `where` when it is malformed.
+Manifest manifest_from_json(const nlohmann::json& json, const std::string& where);
+
+/// The newest COMPLETED snapshot of `phase` for `date` (by finished_at); nullopt when there is none.
+std::optional<Manifest> newest_completed(Sink& sink, Phase phase, const std::string& date);
+
+/// The manifest of one run, if published.
+std::optional<Manifest> read_manifest(Sink& sink, Phase phase, const std::string& date, const std::string& run_id);
+
+/// Reads every record (one JSON text per line) of a snapshot in chunk order, checking each chunk's size and
+/// SHA-256 against the manifest. Throws core::Error naming the chunk when it is missing or corrupt.
+void for_each_record(Sink& sink, const Manifest& manifest, const std::function<void(std::string_view)>& visit);
+
+} // namespace pipeline::core

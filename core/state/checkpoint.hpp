@@ -1,0 +1,79 @@
+#pragma once
+// A run's checkpoint: after each chunk commit, exactly which input items are done, which chunks hold them,
+// and which items the API refused. Kept in <run_dir>/checkpoints/, replaced whole by rename.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/api/phase.hpp"
+#include "core/config/config.hpp"
+#include "core/snapshot/snapshot.hpp"
+#include "core/state/ledger.hpp"
+
+namespace pipeline::core {
+
+/// An item the API refused for good (a line of _rejects.jsonl).
+struct RejectedItem {
+    std::size_t item = 0;
+    std::string key; ///< page number, character name or ocid
+    long status = 0;
+    std::string error;
+    std::string message;
+};
+
+/// Which items of an input list are done, stored as ranges.
+class DoneSet {
+  public:
+    void resize(std::size_t items) { m_done.resize(items, false); }
+    void add(std::size_t item);
+    bool contains(std::size_t item) const { return item < m_done.size() && m_done[item]; }
+    std::size_t count() const { return m_count; }
+    std::size_t size() const { return m_done.size(); }
+    /// [[first, last], ...] inclusive ranges.
+    std::vector<std::pair<std::size_t, std::size_t>> ranges() const;
+
+  private:
+    std::vector<bool> m_done;
+    std::size_t m_count = 0;
+};
+
+/// The state of one run, as committed.
+struct Checkpoint {
+    Phase phase = Phase::RankingFetch;
+    std::string date;
+    std::string run_id;
+    RunState state = RunState::Running;
+    std::string started_at;
+    pid_t pid = 0;
+    std::uint64_t pid_start_ticks = 0;
+    Compression compression = Compression::Gzip;
+    std::string upstream_run_id;
+    DoneSet done;
+    std::vector<ChunkEntry> chunks;
+    std::vector<RejectedItem> rejects;
+    std::uint64_t records = 0;
+    Progress counters; ///< requests and retries spent so far, carried over on resume
+    std::optional<std::string> error;
+};
+
+/// <run_dir>/checkpoints/<date>.<PHASE>.<run_id>.json
+std::filesystem::path checkpoint_path(const RunDir& run_dir, const std::string& date, Phase phase,
+                                      const std::string& run_id);
+
+/// Replaces the checkpoint file whole; throws core::Error naming the path on failure.
+void save_checkpoint(const RunDir& run_dir, const Checkpoint& checkpoint);
+
+/// Loads a checkpoint file; throws core::Error naming the path when it is unreadable or malformed.
+Checkpoint load_checkpoint(const std::filesystem::path& path);
+
+/// The newest run of `phase` on `date` in any state (by start time); nullopt when it never ran.
+std::optional<Checkpoint> find_latest(const RunDir& run_dir, Phase phase, const std::string& date);
+
+/// The newest run of `phase` on `date` that may be resumed: STOPPED, FAILED, or RUNNING with its process
+/// gone. nullopt when there is none.
+std::optional<Checkpoint> find_resumable(const RunDir& run_dir, Phase phase, const std::string& date);
+
+} // namespace pipeline::core

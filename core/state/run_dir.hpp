@@ -1,0 +1,34 @@
+#pragma once
+// The run directory: the ledger, lock files, stop sentinels and run checkpoints. Mode 0700.
+
+#include <filesystem>
+
+#include "core/api/phase.hpp"
+
+namespace pipeline::core {
+
+/// Names of the control files inside a run directory.
+class RunDir {
+  public:
+    explicit RunDir(std::filesystem::path root) : m_root(std::move(root)) {}
+
+    /// Creates the folder (mode 0700) and its checkpoints/ subfolder if missing; throws core::Error naming
+    /// the path on failure.
+    void create() const;
+
+    const std::filesystem::path& root() const { return m_root; }
+    std::filesystem::path ledger() const { return m_root / "ledger.json"; }
+    std::filesystem::path ledger_lock() const { return m_root / "ledger.lock"; }
+    /// Held (flock) by the live run of the phase for the whole run.
+    std::filesystem::path slot_lock(Phase phase) const;
+    /// Written by `pipeline stop`; holds the run id it targets.
+    std::filesystem::path stop_sentinel(Phase phase) const;
+    /// The file name of a phase's stop sentinel ("ITEM_EQUIPMENT.stop").
+    static std::string stop_sentinel_name(Phase phase);
+    std::filesystem::path checkpoints() const { return m_root / "checkpoints"; }
+
+  private:
+    std::filesystem::path m_root;
+};
+
+} // namespace pipeline::core

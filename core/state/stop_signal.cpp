@@ -1,0 +1,231 @@
+#include "core/state/stop_signal.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "core/util/log_context.hpp"
+
+namespace pipeline::core {
+
+namespace {
+constexpr int k_poll_interval_ms = 100;
+
+void signal_eventfd(int fd) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
+}
+
+std::optional<Phase> phase_of_sentinel(std::string_view file_name) {
+    for (Phase phase : k_all_phases) {
+        if (file_name == RunDir::stop_sentinel_name(phase)) {
+            return phase;
+        }
+    }
+    return std::nullopt;
+}
+} // namespace
+
+std::string read_stop_sentinel(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::string run_id;
+    if (in) {
+        std::getline(in, run_id);
+    }
+    while (!run_id.empty() && std::isspace(static_cast<unsigned char>(run_id.back()))) {
+        run_id.pop_back();
+    }
+    return run_id;
+}
+
+StopWatcher::StopWatcher(RunDir run_dir) : m_run_dir(std::move(run_dir)) {
+    m_wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    const char* force_poll = std::getenv("PIPELINE_STOP_POLL");
+    std::string why;
+    if (force_poll != nullptr && std::string_view(force_poll) == "1") {
+        why = "PIPELINE_STOP_POLL=1";
+    } else {
+        m_inotify_fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (m_inotify_fd < 0) {
+            why = std::string("inotify_init1: ") + std::strerror(errno);
+        } else if (::inotify_add_watch(m_inotify_fd, m_run_dir.root().c_str(), IN_CLOSE_WRITE | IN_MOVED_TO) <
+                   0) {
+            why = "inotify_add_watch " + m_run_dir.root().string() + ": " + std::strerror(errno);
+            ::close(m_inotify_fd);
+            m_inotify_fd = -1;
+        }
+    }
+    if (m_inotify_fd < 0) {
+        m_polling = true;
+        spdlog::warn("stop requests are polled every {} ms: inotify is not available ({})", k_poll_interval_ms,
+                     why);
+    }
+    m_thread = std::thread([this] { loop(); });
+}
+
+StopWatcher::~StopWatcher() {
+    m_quit.store(true);
+    signal_eventfd(m_wake_fd);
+    m_thread.join();
+    if (m_inotify_fd >= 0) {
+        ::close(m_inotify_fd);
+    }
+    ::close(m_wake_fd);
+}
+
+void StopWatcher::watch(Phase phase, const std::string& run_id, StopFlag& flag) {
+    {
+        const std::lock_guard lock(m_mutex);
+        m_bindings[phase] = Binding{run_id, &flag};
+    }
+    check(phase);
+}
+
+void StopWatcher::unwatch(Phase phase) {
+    const std::lock_guard lock(m_mutex);
+    m_bindings.erase(phase);
+}
+
+void StopWatcher::check(Phase phase) {
+    const std::string target = read_stop_sentinel(m_run_dir.stop_sentinel(phase));
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_bindings.find(phase);
+    if (it == m_bindings.end() || target.empty()) {
+        return;
+    }
+    if (target == it->second.run_id) {
+        const ScopedLogContext context(std::string(phase_name(phase)), target);
+        if (!it->second.flag->requested()) {
+            spdlog::info("stop requested for {} run {}: finishing at the next boundary", phase_name(phase),
+                         target);
+        }
+        it->second.flag->request();
+    } else {
+        // A stop bound to another run (one that already ended): never applies to this run.
+        spdlog::debug("ignoring stop sentinel for {} naming run {} (current run {})", phase_name(phase), target,
+                      it->second.run_id);
+    }
+}
+
+void StopWatcher::loop() {
+    alignas(inotify_event) char buffer[8192];
+    while (!m_quit.load()) {
+        pollfd fds[2] = {{m_wake_fd, POLLIN, 0}, {m_inotify_fd, POLLIN, 0}};
+        const int count = m_polling ? 1 : 2;
+        const int rc = ::poll(fds, count, m_polling ? k_poll_interval_ms : -1);
+        if (m_quit.load()) {
+            break;
+        }
+        if (rc < 0 && errno != EINTR) {
+            spdlog::error("stop watcher: poll failed: {}", std::strerror(errno));
+            break;
+        }
+        if (m_polling) {
+            for (Phase phase : k_all_phases) {
+                check(phase);
+            }
+            continue;
+        }
+        if (rc <= 0 || !(fds[1].revents & POLLIN)) {
+            continue;
+        }
+        for (;;) {
+            const ssize_t n = ::read(m_inotify_fd, buffer, sizeof buffer);
+            if (n <= 0) {
+                break;
+            }
+            for (char* p = buffer; p < buffer + n;) {
+                const auto* event = reinterpret_cast<const inotify_event*>(p);
+                if (event->mask & IN_Q_OVERFLOW) {
+                    for (Phase phase : k_all_phases) {
+                        check(phase);
+                    }
+                } else if (event->len > 0) {
+                    if (const std::optional<Phase> phase = phase_of_sentinel(event->name)) {
+                        check(*phase);
+                    }
+                }
+                p += sizeof(inotify_event) + event->len;
+            }
+        }
+    }
+}
+
+SignalStopper::SignalStopper() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    m_wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    m_thread = std::thread([this] { loop(); });
+}
+
+SignalStopper::~SignalStopper() {
+    signal_eventfd(m_wake_fd);
+    m_thread.join();
+    ::close(m_wake_fd);
+}
+
+void SignalStopper::add(StopFlag& flag) {
+    const std::lock_guard lock(m_mutex);
+    m_flags.push_back(&flag);
+    if (m_signalled) {
+        flag.request();
+    }
+}
+
+void SignalStopper::remove(StopFlag& flag) {
+    const std::lock_guard lock(m_mutex);
+    std::erase(m_flags, &flag);
+}
+
+void SignalStopper::loop() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    const int signal_fd = ::signalfd(-1, &set, SFD_CLOEXEC);
+    for (;;) {
+        pollfd fds[2] = {{m_wake_fd, POLLIN, 0}, {signal_fd, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+            break;
+        }
+        if (fds[0].revents & POLLIN) {
+            break;
+        }
+        signalfd_siginfo info{};
+        if (!(fds[1].revents & POLLIN) || ::read(signal_fd, &info, sizeof info) != sizeof info) {
+            continue;
+        }
+        const char* name = info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+        const std::lock_guard lock(m_mutex);
+        if (m_signalled && info.ssi_signo == SIGINT) {
+            spdlog::error("second SIGINT: aborting at once (published chunks stay intact; resume with --resume)");
+            spdlog::default_logger()->flush();
+            std::_Exit(130);
+        }
+        if (!m_signalled) {
+            spdlog::warn("{} received: stopping every phase at the next boundary (press Ctrl-C again to abort)",
+                         name);
+        }
+        m_signalled = true;
+        for (StopFlag* flag : m_flags) {
+            flag->request();
+        }
+    }
+    ::close(signal_fd);
+}
+
+} // namespace pipeline::core

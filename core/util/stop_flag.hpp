@@ -1,0 +1,27 @@
+#pragma once
+// The flag a graceful stop sets: read by every phase at every page, batch and chunk boundary.
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+
+namespace pipeline::core {
+
+/// Set once when a stop is requested (by a sentinel, a signal or the API asking to come back later).
+class StopFlag {
+  public:
+    /// Sets the flag and calls the waker (if any) so that a blocked wait returns at once. Thread-safe.
+    void request();
+    /// True once request() was called.
+    bool requested() const { return m_requested.load(std::memory_order_acquire); }
+    /// Installs a callback that interrupts the owner's waits (e.g. Transport::wake); called at once if the
+    /// flag is already set. Pass an empty function to remove it.
+    void set_waker(std::function<void()> waker);
+
+  private:
+    std::atomic<bool> m_requested{false};
+    std::mutex m_mutex;
+    std::function<void()> m_waker;
+};
+
+} // namespace pipeline::core

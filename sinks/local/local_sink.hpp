@@ -1,0 +1,26 @@
+#pragma once
+// The local folder sink: each object is a file, published by temporary + fsync + rename + folder fsync.
+
+#include <filesystem>
+
+#include "core/snapshot/sink.hpp"
+
+namespace pipeline::sinks {
+
+/// Stores objects as files under a root folder (created on first write).
+class LocalSink final : public core::Sink {
+  public:
+    explicit LocalSink(std::filesystem::path root);
+
+    void put(const std::string& key, std::string_view data) override;
+    std::optional<std::string> get(const std::string& key) override;
+    std::vector<std::string> list(const std::string& prefix) override;
+    void remove(const std::string& key) override;
+    void clean_temporaries(const std::string& prefix) override;
+    std::string describe() const override { return m_root.string(); }
+
+  private:
+    std::filesystem::path m_root;
+};
+
+} // namespace pipeline::sinks

@@ -1,0 +1,402 @@
+#include "sinks/s3/s3_sink.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <thread>
+#include <utility>
+
+#include "core/snapshot/codec.hpp"
+#include "core/util/error.hpp"
+#include "core/util/text.hpp"
+
+namespace pipeline::sinks {
+
+using core::Error;
+using core::ExitCode;
+
+namespace {
+
+/// What to do with one answer: use it, report an absent object, try again, or give up.
+enum class Verdict { Done, Missing, Retry, Fail };
+
+std::string trim_slashes(std::string text) {
+    const std::size_t first = text.find_first_not_of('/');
+    if (first == std::string::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of('/') - first + 1);
+}
+
+/// A canonical query string: parameters sorted by name, values encoded, "name=" for empty values.
+std::string make_query(std::vector<std::pair<std::string, std::string>> params) {
+    std::ranges::sort(params);
+    std::string out;
+    for (const auto& [name, value] : params) {
+        out += (out.empty() ? "" : "&") + core::percent_encode(name, false) + "=" + core::percent_encode(value, false);
+    }
+    return out;
+}
+
+/// The code point an XML entity name ("amp", "#38", "#x26") stands for; 0 when it is not one.
+std::uint32_t entity_code(std::string_view entity) {
+    static constexpr std::pair<std::string_view, char> k_named[] = {
+        {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+    for (const auto& [name, c] : k_named) {
+        if (entity == name) {
+            return static_cast<std::uint32_t>(c);
+        }
+    }
+    const bool hex = entity.starts_with("#x");
+    if (!hex && !entity.starts_with("#")) {
+        return 0;
+    }
+    const std::string_view digits = entity.substr(hex ? 2 : 1);
+    std::uint32_t code = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), code, hex ? 16 : 10);
+    return ec == std::errc{} && end == digits.data() + digits.size() && code <= 0x10FFFF ? code : 0;
+}
+
+void append_utf8(std::string& out, std::uint32_t code) {
+    if (code < 0x80) {
+        out += static_cast<char>(code);
+        return;
+    }
+    // Continuation bytes carry 6 bits each; the lead byte's high bits say how many follow.
+    const int extra = code < 0x800 ? 1 : code < 0x10000 ? 2 : 3;
+    static constexpr unsigned k_lead[] = {0, 0xC0, 0xE0, 0xF0};
+    out += static_cast<char>(k_lead[extra] | (code >> (6 * extra)));
+    for (int i = extra - 1; i >= 0; --i) {
+        out += static_cast<char>(0x80 | ((code >> (6 * i)) & 0x3F));
+    }
+}
+
+std::string xml_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const std::size_t semi = text[i] == '&' ? text.find(';', i) : std::string_view::npos;
+        if (semi == std::string_view::npos) {
+            out += text[i];
+            continue;
+        }
+        const std::string_view entity = text.substr(i + 1, semi - i - 1);
+        const std::uint32_t code = entity_code(entity);
+        if (code == 0) {
+            out += text[i];
+            continue;
+        }
+        append_utf8(out, code); // S3 escapes control characters in keys as numeric entities
+        i = semi;
+    }
+    return out;
+}
+
+std::string xml_escape(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        default:
+            out += c;
+        }
+    }
+    return out;
+}
+
+/// The raw contents of every <tag>...</tag> in `xml`, in order. Enough for S3's flat, attribute-free
+/// answers; "<Upload>" does not match "<UploadId>" because the '>' is part of the needle.
+std::vector<std::string_view> xml_elements(std::string_view xml, std::string_view tag) {
+    const std::string open = "<" + std::string(tag) + ">";
+    const std::string close = "</" + std::string(tag) + ">";
+    std::vector<std::string_view> out;
+    std::size_t at = 0;
+    while ((at = xml.find(open, at)) != std::string_view::npos) {
+        const std::size_t begin = at + open.size();
+        const std::size_t end = xml.find(close, begin);
+        if (end == std::string_view::npos) {
+            break;
+        }
+        out.push_back(xml.substr(begin, end - begin));
+        at = end + close.size();
+    }
+    return out;
+}
+
+/// The decoded text of the first <tag> in `xml`, or "" when there is none.
+std::string xml_value(std::string_view xml, std::string_view tag) {
+    const std::vector<std::string_view> found = xml_elements(xml, tag);
+    return found.empty() ? std::string() : xml_decode(found.front());
+}
+
+Verdict classify(const HttpResponse& response, const std::string& code, bool missing_ok) {
+    switch (response.error) {
+    case TransportError::None:
+        break;
+    case TransportError::Timeout:
+    case TransportError::Connect:
+    case TransportError::Reset:
+    case TransportError::Truncated:
+        return Verdict::Retry;
+    case TransportError::Other:
+        return Verdict::Fail;
+    }
+    if (response.status >= 200 && response.status < 300) {
+        return Verdict::Done;
+    }
+    if (response.status == 404 && missing_ok && code != "NoSuchBucket") {
+        return Verdict::Missing;
+    }
+    if (code == "SlowDown" || code == "InternalError" || code == "ServiceUnavailable" ||
+        code == "RequestTimeout" || response.status == 429) {
+        return Verdict::Retry;
+    }
+    // NotImplemented (501) is an answer about the request, not a passing server trouble.
+    return response.status >= 500 && code != "NotImplemented" ? Verdict::Retry : Verdict::Fail;
+}
+
+std::string describe_transport(const HttpResponse& response) {
+    switch (response.error) {
+    case TransportError::Connect:
+        return "cannot connect: " + response.error_message;
+    case TransportError::Timeout:
+        return "timed out: " + response.error_message;
+    case TransportError::Reset:
+        return "connection lost: " + response.error_message;
+    case TransportError::Truncated:
+        return "response cut short: " + response.error_message;
+    default:
+        return response.error_message;
+    }
+}
+
+std::string describe_answer(const HttpResponse& response) {
+    if (response.error != TransportError::None) {
+        return describe_transport(response);
+    }
+    const std::string code = xml_value(response.body, "Code");
+    if (code.empty()) {
+        return "HTTP " + std::to_string(response.status);
+    }
+    const std::string message = xml_value(response.body, "Message");
+    return message.empty() ? code : code + ": " + message;
+}
+
+} // namespace
+
+S3Sink::S3Sink(S3SinkOptions options) : m_options(std::move(options)), m_backoff(m_options.backoff_base, m_options.backoff_max) {
+    while (m_options.endpoint.ends_with('/')) {
+        m_options.endpoint.pop_back();
+    }
+    m_options.prefix = trim_slashes(m_options.prefix);
+    m_options.max_attempts = std::max(m_options.max_attempts, 1);
+    m_options.part_size_bytes = std::max<std::uint64_t>(m_options.part_size_bytes, 1);
+}
+
+std::string S3Sink::describe() const {
+    return "s3://" + m_options.bucket + (m_options.prefix.empty() ? "" : "/" + m_options.prefix);
+}
+
+std::string S3Sink::full_key(const std::string& key) const {
+    return m_options.prefix.empty() ? key : m_options.prefix + "/" + key;
+}
+
+std::string S3Sink::failure(const Call& call, const std::string& cause) const {
+    return "S3 " + call.method + " s3://" + m_options.bucket + "/" +
+           (call.key.empty() ? call.about : call.key) + " at " + m_options.endpoint + ": " + cause;
+}
+
+HttpResponse S3Sink::send(const Call& call, bool missing_ok) {
+    HttpRequest request;
+    request.method = call.method;
+    request.url = m_options.endpoint + "/" + m_options.bucket;
+    if (!call.key.empty()) {
+        request.url += "/" + core::percent_encode(call.key, true);
+    }
+    if (!call.query.empty()) {
+        request.url += "?" + call.query;
+    }
+    request.body = call.body;
+    request.headers.emplace_back("x-amz-content-sha256", core::sha256_hex(call.body));
+    if (!call.content_type.empty()) {
+        request.headers.emplace_back("content-type", call.content_type);
+    }
+    request.signing = AwsSigning{m_options.access_key, m_options.secret_key, m_options.region, "s3"};
+    request.timeout = m_options.timeout;
+
+    for (int attempt = 1;; ++attempt) {
+        HttpResponse response = m_http.perform(request);
+        // Only error answers are scanned: a successful body may be a large object that merely contains
+        // "<Code>".
+        const bool answered_error = response.error == TransportError::None && response.status / 100 != 2;
+        const std::string code = answered_error ? xml_value(response.body, "Code") : "";
+        const Verdict verdict = classify(response, code, missing_ok);
+        if (verdict == Verdict::Done || verdict == Verdict::Missing) {
+            return response;
+        }
+        if (verdict == Verdict::Fail || attempt >= m_options.max_attempts) {
+            const std::string tries =
+                attempt > 1 ? " (gave up after " + std::to_string(attempt) + " attempts)" : "";
+            throw Error(ExitCode::Failed, failure(call, describe_answer(response)) + tries);
+        }
+        const std::chrono::milliseconds wait = m_backoff.next(attempt);
+        spdlog::debug("{} (attempt {} of {}), retrying in {} ms", failure(call, describe_answer(response)),
+                      attempt, m_options.max_attempts, wait.count());
+        std::this_thread::sleep_for(wait);
+    }
+}
+
+void S3Sink::put(const std::string& key, std::string_view data) {
+    if (data.size() > m_options.multipart_threshold_bytes) {
+        put_multipart(full_key(key), data);
+        return;
+    }
+    send({.method = "PUT", .key = full_key(key), .body = data}, false);
+}
+
+// The object appears only when the upload is completed, so readers never see part of it; any failure
+// aborts the upload so that its parts do not linger (and cost) on the server.
+void S3Sink::put_multipart(const std::string& key, std::string_view data) {
+    const HttpResponse started =
+        send({.method = "POST", .key = key, .query = make_query({{"uploads", ""}})}, false);
+    const std::string upload_id = xml_value(started.body, "UploadId");
+    if (upload_id.empty()) {
+        throw Error(ExitCode::Failed, failure({.method = "POST", .key = key}, "no UploadId in the answer"));
+    }
+    try {
+        std::string parts_xml;
+        int part_number = 0;
+        for (std::size_t offset = 0; offset < data.size(); offset += m_options.part_size_bytes) {
+            ++part_number;
+            const Call call{
+                .method = "PUT",
+                .key = key,
+                .query = make_query({{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}}),
+                .body = data.substr(offset, m_options.part_size_bytes)};
+            const HttpResponse answer = send(call, false);
+            const auto etag = answer.headers.find("etag");
+            if (etag == answer.headers.end() || etag->second.empty()) {
+                throw Error(ExitCode::Failed,
+                            failure(call, "no ETag for part " + std::to_string(part_number)));
+            }
+            parts_xml += "<Part><PartNumber>" + std::to_string(part_number) + "</PartNumber><ETag>" +
+                         xml_escape(etag->second) + "</ETag></Part>";
+        }
+        const std::string body = "<CompleteMultipartUpload>" + parts_xml + "</CompleteMultipartUpload>";
+        const Call complete{.method = "POST",
+                            .key = key,
+                            .query = make_query({{"uploadId", upload_id}}),
+                            .body = body,
+                            .content_type = "application/xml"};
+        const HttpResponse done = send(complete, false);
+        // S3 may answer 200 and still report an error in the body of a completion.
+        if (done.body.find("<Error>") != std::string::npos) {
+            throw Error(ExitCode::Failed, failure(complete, describe_answer(done)));
+        }
+    } catch (const Error&) {
+        abort_upload(key, upload_id);
+        throw;
+    }
+}
+
+void S3Sink::abort_upload(const std::string& key, const std::string& upload_id) {
+    try {
+        send({.method = "DELETE", .key = key, .query = make_query({{"uploadId", upload_id}})}, true);
+    } catch (const Error& error) {
+        // The upload's own failure is what the caller must see; this one is only worth a note.
+        spdlog::warn("could not abort multipart upload of s3://{}/{}: {}", m_options.bucket, key,
+                     error.what());
+    }
+}
+
+std::optional<std::string> S3Sink::get(const std::string& key) {
+    HttpResponse response = send({.method = "GET", .key = full_key(key)}, true);
+    if (response.status == 404) {
+        return std::nullopt;
+    }
+    return std::move(response.body);
+}
+
+std::vector<std::string> S3Sink::list(const std::string& prefix) {
+    const std::string root = m_options.prefix.empty() ? std::string() : m_options.prefix + "/";
+    const std::string wanted = root + prefix;
+    std::vector<std::string> keys;
+    std::string token;
+    for (;;) {
+        std::vector<std::pair<std::string, std::string>> params{
+            {"list-type", "2"}, {"max-keys", std::to_string(m_options.max_keys)}, {"prefix", wanted}};
+        if (!token.empty()) {
+            params.emplace_back("continuation-token", token);
+        }
+        const Call call{.method = "GET", .query = make_query(std::move(params)), .about = wanted};
+        const HttpResponse page = send(call, false);
+        for (const std::string_view raw : xml_elements(page.body, "Key")) {
+            std::string key = xml_decode(raw);
+            if (key.starts_with(wanted)) { // always, unless the server ignores the prefix
+                keys.push_back(key.substr(root.size()));
+            }
+        }
+        if (xml_value(page.body, "IsTruncated") != "true") {
+            break;
+        }
+        token = xml_value(page.body, "NextContinuationToken");
+        if (token.empty()) {
+            throw Error(ExitCode::Failed, failure(call, "truncated listing without NextContinuationToken"));
+        }
+    }
+    std::ranges::sort(keys);
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
+}
+
+void S3Sink::remove(const std::string& key) {
+    send({.method = "DELETE", .key = full_key(key)}, true);
+}
+
+void S3Sink::clean_temporaries(const std::string& prefix) {
+    const std::string wanted = full_key(prefix);
+    std::string key_marker;
+    std::string id_marker;
+    try {
+        for (;;) {
+            std::vector<std::pair<std::string, std::string>> params{{"uploads", ""}, {"prefix", wanted}};
+            if (!key_marker.empty()) {
+                params.emplace_back("key-marker", key_marker);
+                params.emplace_back("upload-id-marker", id_marker);
+            }
+            const HttpResponse page =
+                send({.method = "GET", .query = make_query(std::move(params)), .about = wanted}, false);
+            for (const std::string_view upload : xml_elements(page.body, "Upload")) {
+                const std::string key = xml_value(upload, "Key");
+                const std::string id = xml_value(upload, "UploadId");
+                if (!key.empty() && !id.empty()) {
+                    spdlog::info("aborting an interrupted multipart upload of s3://{}/{}", m_options.bucket,
+                                 key);
+                    abort_upload(key, id);
+                }
+            }
+            key_marker = xml_value(page.body, "NextKeyMarker");
+            id_marker = xml_value(page.body, "NextUploadIdMarker");
+            if (xml_value(page.body, "IsTruncated") != "true" || key_marker.empty()) {
+                break;
+            }
+        }
+    } catch (const Error& error) {
+        // Some S3-compatible servers (s3rver) do not list uploads; leftovers are then the server's
+        // business, and any real trouble with the bucket shows up on the next put.
+        spdlog::debug("cannot list multipart uploads under s3://{}/{}: {}", m_options.bucket, wanted,
+                      error.what());
+    }
+}
+
+} // namespace pipeline::sinks

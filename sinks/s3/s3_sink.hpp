@@ -1,0 +1,71 @@
+#pragma once
+// The S3 sink: objects in a bucket under a prefix, over path-style URLs signed with AWS SigV4.
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "core/fetch/backoff.hpp"
+#include "core/snapshot/sink.hpp"
+#include "sinks/s3/http_client.hpp"
+
+namespace pipeline::sinks {
+
+/// Where and how an S3Sink writes; the secrets are the values, not the names of their variables.
+struct S3SinkOptions {
+    std::string endpoint; ///< "http://127.0.0.1:9000"; a trailing '/' is ignored
+    std::string bucket;
+    std::string prefix; ///< may be empty; leading and trailing '/' are ignored
+    std::string region = "us-east-1";
+    std::string access_key;
+    std::string secret_key;
+    std::uint64_t multipart_threshold_bytes = 64u << 20; ///< larger objects go up as a multipart upload
+    std::uint64_t part_size_bytes = 16u << 20;           ///< size of each part but the last (S3: >= 5 MiB)
+    int max_attempts = 5;                                ///< tries of one request before it fails
+    int max_keys = 1000;                                 ///< keys per ListObjectsV2 page
+    std::chrono::milliseconds backoff_base{200};         ///< first retry waits up to this long (full jitter)
+    std::chrono::milliseconds backoff_max{5000};         ///< no single wait is longer
+    std::chrono::milliseconds timeout{60000};            ///< limit of one HTTP request
+};
+
+/// Stores objects in S3 (or any S3-compatible server). A put is atomic for readers: one PUT, or a
+/// multipart upload that only becomes visible when completed. Transient failures (5xx, SlowDown, timeouts,
+/// resets, refused connections) are retried with backoff; the rest fail at once. Failures throw core::Error
+/// (exit 1) naming method, bucket, key, endpoint and the server's error code, never a secret.
+class S3Sink final : public core::Sink {
+  public:
+    /// Keeps the options; makes no request yet.
+    explicit S3Sink(S3SinkOptions options);
+
+    void put(const std::string& key, std::string_view data) override;
+    std::optional<std::string> get(const std::string& key) override;
+    std::vector<std::string> list(const std::string& prefix) override;
+    void remove(const std::string& key) override;
+    void clean_temporaries(const std::string& prefix) override;
+    std::string describe() const override;
+
+  private:
+    /// One request to send: `key` is the full object key (empty for the bucket), `query` a canonical
+    /// query string (sorted, encoded, no '?'), `about` what messages name for a bucket request.
+    struct Call {
+        std::string method = {};
+        std::string key = {};
+        std::string query = {};
+        std::string_view body = {};
+        std::string content_type = {};
+        std::string about = {};
+    };
+
+    std::string full_key(const std::string& key) const;
+    HttpResponse send(const Call& call, bool missing_ok);
+    std::string failure(const Call& call, const std::string& cause) const;
+    void put_multipart(const std::string& key, std::string_view data);
+    void abort_upload(const std::string& key, const std::string& upload_id);
+
+    S3SinkOptions m_options;
+    HttpClient m_http;
+    core::Backoff m_backoff;
+};
+
+} // namespace pipeline::sinks

@@ -1,0 +1,213 @@
+// Run checkpoints: DoneSet ranges, save/load round trips, and which run --resume picks.
+
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "core/state/checkpoint.hpp"
+#include "core/util/atomic_file.hpp"
+#include "core/util/error.hpp"
+#include "core/util/process.hpp"
+#include "fakes/temp_dir.hpp"
+
+using pipeline::core::Checkpoint;
+using pipeline::core::checkpoint_path;
+using pipeline::core::Compression;
+using pipeline::core::DoneSet;
+using pipeline::core::find_resumable;
+using pipeline::core::load_checkpoint;
+using pipeline::core::Phase;
+using pipeline::core::RunDir;
+using pipeline::core::RunState;
+using pipeline::core::save_checkpoint;
+using pipeline::tests::TempDir;
+using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;
+
+namespace {
+
+Checkpoint checkpoint(const std::string& run_id, RunState state, const std::string& started_at,
+                      Phase phase = Phase::CharacterBasic, const std::string& date = "2026-11-22") {
+    Checkpoint c;
+    c.phase = phase;
+    c.date = date;
+    c.run_id = run_id;
+    c.state = state;
+    c.started_at = started_at;
+    c.pid = pipeline::core::self_pid();
+    c.pid_start_ticks = pipeline::core::self_start_ticks();
+    c.done.resize(4);
+    return c;
+}
+
+pid_t dead_pid() {
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::_exit(0);
+    }
+    REQUIRE(::waitpid(child, nullptr, 0) == child);
+    return child;
+}
+
+} // namespace
+
+TEST_CASE("DoneSet stores done items as inclusive ranges and counts each item once") {
+    DoneSet done;
+    done.resize(10);
+    CHECK(done.size() == 10);
+    CHECK(done.ranges().empty());
+    for (std::size_t item : {7, 0, 2, 1, 5, 8, 2, 0}) {
+        done.add(item);
+    }
+    CHECK(done.count() == 6);
+    CHECK(done.ranges() == Ranges{{0, 2}, {5, 5}, {7, 8}});
+    CHECK(done.contains(5));
+    CHECK_FALSE(done.contains(6));
+    CHECK_FALSE(done.contains(42));
+    // Adding past the end grows the set.
+    done.add(12);
+    CHECK(done.size() == 13);
+    CHECK(done.ranges() == Ranges{{0, 2}, {5, 5}, {7, 8}, {12, 12}});
+    for (std::size_t item = 0; item < 13; ++item) {
+        done.add(item);
+    }
+    CHECK(done.ranges() == Ranges{{0, 12}});
+    CHECK(done.count() == 13);
+}
+
+TEST_CASE("a saved checkpoint loads back with every field") {
+    const TempDir dir;
+    const RunDir run_dir(dir / "run");
+    run_dir.create();
+    Checkpoint c = checkpoint("20261123T010000Z-a1b2c3", RunState::Stopped, "2026-11-23T01:00:00Z",
+                              Phase::ItemEquipment);
+    c.pid = 4321;
+    c.pid_start_ticks = 99887766;
+    c.compression = Compression::Zstd;
+    c.upstream_run_id = "20261123T000000Z-000000";
+    c.done.resize(10);
+    for (std::size_t item : {0, 1, 2, 6, 9}) {
+        c.done.add(item);
+    }
+    c.chunks = {{"part-00001.jsonl.zst", 3, 321, std::string(64, 'a')},
+                {"part-00002.jsonl.zst", 1, 99, std::string(64, 'b')}};
+    c.rejects = {{6, "0123abcd", 400, "OPENAPI00003", "invalid identifier"}};
+    c.records = 4;
+    c.counters.requests = 17;
+    c.counters.retries = 5;
+    c.error = "stopped by request";
+    save_checkpoint(run_dir, c);
+
+    const std::filesystem::path path = checkpoint_path(run_dir, c.date, c.phase, c.run_id);
+    CHECK(path == run_dir.checkpoints() / "2026-11-22.ITEM_EQUIPMENT.20261123T010000Z-a1b2c3.json");
+    const Checkpoint back = load_checkpoint(path);
+    CHECK(back.phase == Phase::ItemEquipment);
+    CHECK(back.date == "2026-11-22");
+    CHECK(back.run_id == c.run_id);
+    CHECK(back.state == RunState::Stopped);
+    CHECK(back.started_at == "2026-11-23T01:00:00Z");
+    CHECK(back.pid == 4321);
+    CHECK(back.pid_start_ticks == 99887766);
+    CHECK(back.compression == Compression::Zstd);
+    CHECK(back.upstream_run_id == c.upstream_run_id);
+    CHECK(back.done.size() == 10);
+    CHECK(back.done.count() == 5);
+    CHECK(back.done.ranges() == Ranges{{0, 2}, {6, 6}, {9, 9}});
+    REQUIRE(back.chunks.size() == 2);
+    CHECK(back.chunks[1].name == "part-00002.jsonl.zst");
+    CHECK(back.chunks[1].records == 1);
+    CHECK(back.chunks[1].bytes == 99);
+    CHECK(back.chunks[1].sha256 == std::string(64, 'b'));
+    REQUIRE(back.rejects.size() == 1);
+    CHECK(back.rejects[0].item == 6);
+    CHECK(back.rejects[0].key == "0123abcd");
+    CHECK(back.rejects[0].status == 400);
+    CHECK(back.rejects[0].error == "OPENAPI00003");
+    CHECK(back.rejects[0].message == "invalid identifier");
+    CHECK(back.records == 4);
+    CHECK(back.counters.requests == 17);
+    CHECK(back.counters.retries == 5);
+    CHECK(back.error == "stopped by request");
+
+    // Saving again replaces the file whole.
+    c.state = RunState::Completed;
+    c.error.reset();
+    save_checkpoint(run_dir, c);
+    const Checkpoint again = load_checkpoint(path);
+    CHECK(again.state == RunState::Completed);
+    CHECK_FALSE(again.error.has_value());
+}
+
+TEST_CASE("an unreadable or malformed checkpoint is an error naming the file") {
+    const TempDir dir;
+    const RunDir run_dir(dir / "run");
+    run_dir.create();
+    const std::filesystem::path broken = run_dir.checkpoints() / "2026-11-22.OCID_LOOKUP.x.json";
+    for (const std::string text : {"{not json", R"({"phase":"OCID_LOOKUP"})", R"({"phase":"NOPE","date":"x"})"}) {
+        CAPTURE(text);
+        pipeline::core::write_file_atomically(broken, text);
+        try {
+            load_checkpoint(broken);
+            FAIL("no error");
+        } catch (const pipeline::core::Error& e) {
+            CHECK(std::string(e.what()).find(broken.string()) != std::string::npos);
+        }
+    }
+    CHECK_THROWS_AS(load_checkpoint(run_dir.checkpoints() / "missing.json"), pipeline::core::Error);
+}
+
+TEST_CASE("find_resumable picks the newest STOPPED or FAILED run of the phase and date") {
+    const TempDir dir;
+    const RunDir run_dir(dir / "run");
+    run_dir.create();
+    CHECK_FALSE(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22").has_value());
+
+    save_checkpoint(run_dir, checkpoint("r1", RunState::Stopped, "2026-11-23T01:00:00Z"));
+    save_checkpoint(run_dir, checkpoint("r2", RunState::Failed, "2026-11-23T02:00:00Z"));
+    save_checkpoint(run_dir, checkpoint("r3", RunState::Completed, "2026-11-23T03:00:00Z"));
+    // A live run (this process) is not resumable.
+    save_checkpoint(run_dir, checkpoint("r4", RunState::Running, "2026-11-23T04:00:00Z"));
+    // Newer, but of another phase or date.
+    save_checkpoint(run_dir, checkpoint("x1", RunState::Stopped, "2026-11-23T09:00:00Z", Phase::ItemEquipment));
+    save_checkpoint(run_dir,
+                    checkpoint("x2", RunState::Stopped, "2026-11-23T09:00:00Z", Phase::CharacterBasic, "2026-11-21"));
+
+    std::optional<Checkpoint> found = find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22");
+    REQUIRE(found.has_value());
+    CHECK(found->run_id == "r2");
+    CHECK(found->state == RunState::Failed);
+
+    CHECK(find_resumable(run_dir, Phase::ItemEquipment, "2026-11-22")->run_id == "x1");
+    CHECK(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-21")->run_id == "x2");
+    CHECK_FALSE(find_resumable(run_dir, Phase::OcidLookup, "2026-11-22").has_value());
+}
+
+TEST_CASE("a RUNNING run whose process is gone is resumable") {
+    const TempDir dir;
+    const RunDir run_dir(dir / "run");
+    run_dir.create();
+    save_checkpoint(run_dir, checkpoint("r1", RunState::Stopped, "2026-11-23T01:00:00Z"));
+    Checkpoint crashed = checkpoint("r5", RunState::Running, "2026-11-23T05:00:00Z");
+    crashed.pid = dead_pid();
+    save_checkpoint(run_dir, crashed);
+    CHECK(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22")->run_id == "r5");
+
+    // A pid that lives but belongs to another process (start time differs) counts as gone too.
+    Checkpoint reused = checkpoint("r6", RunState::Running, "2026-11-23T06:00:00Z");
+    reused.pid_start_ticks += 1;
+    save_checkpoint(run_dir, reused);
+    CHECK(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22")->run_id == "r6");
+}
+
+TEST_CASE("runs started in the same second are ordered by run id") {
+    const TempDir dir;
+    const RunDir run_dir(dir / "run");
+    run_dir.create();
+    save_checkpoint(run_dir, checkpoint("20261123T010000Z-bbbbbb", RunState::Stopped, "2026-11-23T01:00:00Z"));
+    save_checkpoint(run_dir, checkpoint("20261123T010000Z-aaaaaa", RunState::Stopped, "2026-11-23T01:00:00Z"));
+    CHECK(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22")->run_id == "20261123T010000Z-bbbbbb");
+}
