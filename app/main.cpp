@@ -1,5 +1,5 @@
 // pipeline: harvests the MapleStory Open API into dated snapshots. Builds the CLI and maps outcomes to the
-// exit codes of SPEC §3; the work is in core/ and sinks/.
+// exit codes of docs/contract.md §3; the work is in core/ and sinks/.
 
 #include <csignal>
 #include <iostream>

@@ -20,15 +20,9 @@ namespace {
 // not a success (a run in progress took its slot). Its checkpoint is last written as the run finishes, so the
 // file's time is the finish time. Looks at the newest few runs only.
 std::optional<std::int64_t> last_success_from_checkpoints(const core::RunDir& run_dir, core::Phase phase) {
-    const std::string marker = "." + std::string(core::phase_name(phase)) + ".";
     std::vector<std::pair<std::string, std::filesystem::path>> candidates; // run id, file
-    std::error_code ec;
-    for (const auto& file : std::filesystem::directory_iterator(run_dir.checkpoints(), ec)) {
-        const std::string name = file.path().filename().string();
-        const std::size_t at = name.find(marker);
-        if (at != std::string::npos && name.ends_with(".json") && !core::is_temporary_name(name)) {
-            candidates.emplace_back(name.substr(at + marker.size()), file.path());
-        }
+    for (const core::CheckpointFile& file : core::list_checkpoints(run_dir, phase)) {
+        candidates.emplace_back(file.run_id, file.path);
     }
     std::ranges::sort(candidates, std::greater<>());
     constexpr std::size_t k_max_looked_at = 20;

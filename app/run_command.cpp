@@ -1,7 +1,10 @@
 #include "app/run_command.hpp"
 
 #include <filesystem>
+#include <algorithm>
 #include <future>
+#include <map>
+#include <mutex>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -70,11 +73,9 @@ struct Runner {
             resume_this = core::find_resumable(env.run_dir, phase, date).has_value();
         }
         core::StopFlag stop;
-        signals.add(stop);
+        const core::SignalStopper::Registration registration = signals.add(stop);
         const core::ScopedLogContext context(std::string(core::phase_name(phase)), "");
-        core::PhaseOutcome outcome = core::run_phase(env, phase, date, resume_this, stop);
-        signals.remove(stop);
-        return outcome;
+        return core::run_phase(env, phase, date, resume_this, stop);
     }
 };
 
@@ -106,9 +107,11 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
 
     const core::RunDir run_dir(config.run_dir);
     run_dir.create();
-    std::vector<core::FileLock> slots;
+    // Every slot is taken before anything runs, so that a busy phase fails the command at once (exit 4); each
+    // is released as soon as its phase ends, so that a stopped phase can be resumed while the others go on.
+    std::map<Phase, core::FileLock> slots;
     for (Phase phase : phases) {
-        slots.push_back(core::take_slot(run_dir, phase));
+        slots.emplace(phase, core::take_slot(run_dir, phase));
     }
 
     core::StopWatcher watcher(run_dir);
@@ -151,25 +154,31 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
     };
 
     Runner runner{env, signals, date, options.resume, phases.size() > 1};
+    std::mutex slots_mutex;
+    auto run_and_release = [&](Phase phase) {
+        core::PhaseOutcome outcome = runner.run(phase);
+        const std::lock_guard lock(slots_mutex);
+        slots.erase(phase);
+        return outcome;
+    };
     std::vector<core::PhaseOutcome> outcomes;
-    std::size_t i = 0;
-    while (i < phases.size()) {
-        // CHARACTER_BASIC and ITEM_EQUIPMENT read the same upstream and run side by side.
-        if (i + 1 < phases.size() && phases[i] == Phase::CharacterBasic &&
-            phases[i + 1] == Phase::ItemEquipment) {
-            auto basic = std::async(std::launch::async, [&] { return runner.run(Phase::CharacterBasic); });
-            core::PhaseOutcome item = runner.run(Phase::ItemEquipment);
-            outcomes.push_back(basic.get());
-            outcomes.push_back(std::move(item));
-            i += 2;
-        } else {
-            outcomes.push_back(runner.run(phases[i]));
-            ++i;
+    for (const std::vector<Phase>& wave : core::run_waves(phases)) {
+        if (!outcomes.empty()) {
+            const auto unfinished = std::ranges::find_if(
+                outcomes, [](const core::PhaseOutcome& o) { return o.state != RunState::Completed; });
+            if (unfinished != outcomes.end()) {
+                spdlog::warn("{} ended {}: the phases after it are not started", core::phase_name(unfinished->phase),
+                             core::state_name(unfinished->state));
+                break;
+            }
         }
-        if (outcomes.back().state != RunState::Completed && i < phases.size()) {
-            spdlog::warn("{} ended {}: the phases after it are not started",
-                         core::phase_name(outcomes.back().phase), core::state_name(outcomes.back().state));
-            break;
+        std::vector<std::future<core::PhaseOutcome>> side_by_side;
+        for (std::size_t i = 1; i < wave.size(); ++i) {
+            side_by_side.push_back(std::async(std::launch::async, run_and_release, wave[i]));
+        }
+        outcomes.push_back(run_and_release(wave.front()));
+        for (std::future<core::PhaseOutcome>& other : side_by_side) {
+            outcomes.push_back(other.get());
         }
     }
     display.reset();

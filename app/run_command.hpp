@@ -18,7 +18,7 @@ struct RunOptions {
 /// Adds the `run` subcommand to app.
 CLI::App* add_run_command(CLI::App& app, RunOptions& options);
 
-/// Runs the phases; returns the exit code of SPEC §3. Throws core::Error for usage errors and busy slots.
+/// Runs the phases; returns the exit code of docs/contract.md §3. Throws core::Error for usage errors and busy slots.
 int run_command(const GlobalOptions& global, const RunOptions& options);
 
 } // namespace pipeline::app

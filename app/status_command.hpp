@@ -16,7 +16,7 @@ struct StatusOptions {
 /// Adds the `status` subcommand to app.
 CLI::App* add_status_command(CLI::App& app, StatusOptions& options);
 
-/// Prints the ledger (a table, a phase's detail, or SPEC §5 JSON); returns the exit code.
+/// Prints the ledger (a table, a phase's detail, or docs/contract.md §5 JSON); returns the exit code.
 int status_command(const GlobalOptions& global, const StatusOptions& options);
 
 } // namespace pipeline::app

@@ -1,16 +1,14 @@
 #include "app/stop_command.hpp"
 
-#include <poll.h>
-#include <sys/inotify.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
 #include "core/state/ledger.hpp"
-#include "core/util/atomic_file.hpp"
+#include "core/state/stop_sentinel.hpp"
 #include "core/util/error.hpp"
 
 namespace pipeline::app {
@@ -45,34 +43,6 @@ bool has_ended(const core::LedgerEntries& entries, const Requested& request) {
     return entry.run_id != request.run_id || core::is_terminal(entry.state);
 }
 
-// Waits for every requested run to end, woken by ledger replacements (inotify) with a slow poll as backstop.
-bool wait_for_end(const core::RunDir& run_dir, const std::vector<Requested>& requests, duration<double> timeout) {
-    const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (fd >= 0) {
-        ::inotify_add_watch(fd, run_dir.root().c_str(), IN_MOVED_TO | IN_CLOSE_WRITE);
-    }
-    const auto deadline = steady_clock::now() + duration_cast<steady_clock::duration>(timeout);
-    const core::Ledger ledger(run_dir);
-    bool ended = false;
-    while (true) {
-        const core::LedgerEntries entries = ledger.read();
-        ended = std::ranges::all_of(requests, [&](const Requested& r) { return has_ended(entries, r); });
-        const auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
-        if (ended || left.count() <= 0) {
-            break;
-        }
-        pollfd pfd{fd, POLLIN, 0};
-        if (::poll(&pfd, fd >= 0 ? 1 : 0, static_cast<int>(std::min<std::int64_t>(left.count(), 200))) > 0) {
-            char buffer[4096];
-            while (::read(fd, buffer, sizeof buffer) > 0) {
-            }
-        }
-    }
-    if (fd >= 0) {
-        ::close(fd);
-    }
-    return ended;
-}
 
 } // namespace
 
@@ -82,34 +52,27 @@ int stop_command(const GlobalOptions& global, const StopOptions& options) {
     const core::RunDir run_dir(config.run_dir);
     std::vector<Requested> requested;
     for (Phase phase : phases) {
-        std::string run_id;
-        if (std::filesystem::exists(run_dir.ledger())) {
-            try {
-                // Under the ledger lock, so that the run cannot finish and a new one start in between: the
-                // sentinel names exactly the run that is live now.
-                core::Ledger(run_dir).update(phase, [&](core::LedgerEntry& e) {
-                    if (core::effective_entry(e).state != core::RunState::Running) {
-                        return false;
-                    }
-                    core::write_file_atomically(run_dir.stop_sentinel(phase), e.run_id + "\n");
-                    run_id = e.run_id;
-                    e.stop_requested = true;
-                    return true;
-                });
-            } catch (const core::Error& e) {
-                throw core::Error(core::ExitCode::Failed, "could not request a stop of " +
-                                                              std::string(core::phase_name(phase)) + ": " + e.what());
-            }
+        std::optional<std::string> run_id;
+        try {
+            run_id = core::request_stop(run_dir, phase);
+        } catch (const core::Error& e) {
+            throw core::Error(core::ExitCode::Failed, "could not request a stop of " +
+                                                          std::string(core::phase_name(phase)) + ": " + e.what());
         }
-        if (run_id.empty()) {
+        if (!run_id) {
             std::cout << "NOT_RUNNING " << core::phase_name(phase) << std::endl;
         } else {
-            std::cout << "STOP_REQUESTED " << core::phase_name(phase) << " " << run_id << std::endl;
-            requested.push_back({phase, run_id});
+            std::cout << "STOP_REQUESTED " << core::phase_name(phase) << " " << *run_id << std::endl;
+            requested.push_back({phase, *run_id});
         }
     }
-    if (options.wait && !requested.empty() &&
-        !wait_for_end(run_dir, requested, duration<double>(options.timeout_seconds))) {
+    const core::Ledger ledger(run_dir);
+    const auto all_ended = [&] {
+        const core::LedgerEntries entries = ledger.read();
+        return std::ranges::all_of(requested, [&](const Requested& r) { return has_ended(entries, r); });
+    };
+    const auto timeout = duration_cast<milliseconds>(duration<double>(options.timeout_seconds));
+    if (options.wait && !requested.empty() && !core::wait_for_run_dir(run_dir, timeout, all_ended)) {
         spdlog::error("timed out after {} s waiting for the stopped phase(s) to finish", options.timeout_seconds);
         return static_cast<int>(core::ExitCode::WaitTimeout);
     }

@@ -17,7 +17,7 @@ struct StopOptions {
 /// Adds the `stop` subcommand to app.
 CLI::App* add_stop_command(CLI::App& app, StopOptions& options);
 
-/// Requests a graceful stop; prints STOP_REQUESTED/NOT_RUNNING lines; returns the exit code of SPEC §3.
+/// Requests a graceful stop; prints STOP_REQUESTED/NOT_RUNNING lines; returns the exit code of docs/contract.md §3.
 int stop_command(const GlobalOptions& global, const StopOptions& options);
 
 } // namespace pipeline::app

@@ -7,34 +7,46 @@
 #include <fstream>
 #include <sstream>
 #include <utility>
+#include <array>
+#include <optional>
 #include <vector>
 
 #include "core/util/error.hpp"
 
 namespace pipeline::core {
 
-std::string_view compression_name(Compression compression) {
-    switch (compression) {
-    case Compression::Gzip:
-        return "gzip";
-    case Compression::Zstd:
-        return "zstd";
-    case Compression::None:
-        return "none";
-    }
-    return "none";
+namespace {
+
+struct CompressionInfo {
+    Compression compression;
+    std::string_view name;      ///< in pipeline.yaml and checkpoints
+    std::string_view extension; ///< of chunk files
+};
+
+// The chunk encodings: the one list that names, parsing and file names read.
+constexpr std::array<CompressionInfo, 3> k_compressions = {{
+    {Compression::Gzip, "gzip", ".jsonl.gz"},
+    {Compression::Zstd, "zstd", ".jsonl.zst"},
+    {Compression::None, "none", ".jsonl"},
+}};
+
+const CompressionInfo& info_of(Compression compression) {
+    return k_compressions[static_cast<std::size_t>(compression)];
 }
 
-std::string_view compression_extension(Compression compression) {
-    switch (compression) {
-    case Compression::Gzip:
-        return ".jsonl.gz";
-    case Compression::Zstd:
-        return ".jsonl.zst";
-    case Compression::None:
-        return ".jsonl";
+} // namespace
+
+std::string_view compression_name(Compression compression) { return info_of(compression).name; }
+
+std::string_view compression_extension(Compression compression) { return info_of(compression).extension; }
+
+std::optional<Compression> parse_compression(std::string_view name) {
+    for (const CompressionInfo& info : k_compressions) {
+        if (info.name == name) {
+            return info.compression;
+        }
     }
-    return ".jsonl";
+    return std::nullopt;
 }
 
 namespace {
@@ -240,12 +252,8 @@ void read_sink(const Reader& r, const YAML::Node& node, SinkConfig& sink, const 
             sink.path = anchored(r.string(v, name), source);
         } else if (key == "compression") {
             const std::string value = r.string(v, name);
-            if (value == "gzip") {
-                sink.compression = Compression::Gzip;
-            } else if (value == "zstd") {
-                sink.compression = Compression::Zstd;
-            } else if (value == "none") {
-                sink.compression = Compression::None;
+            if (const std::optional<Compression> parsed = parse_compression(value)) {
+                sink.compression = *parsed;
             } else {
                 r.fail(v, "'sink.compression' must be gzip, zstd or none, got '" + value + "'");
             }

@@ -1,9 +1,11 @@
 #pragma once
-// pipeline.yaml: the keys of SPEC §7 plus the project's own, loaded and validated strictly.
+// pipeline.yaml: the keys of docs/contract.md §7 plus the project's own, loaded and validated strictly.
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace pipeline::core {
 
@@ -15,6 +17,9 @@ std::string_view compression_name(Compression compression);
 
 /// The chunk file extension: ".jsonl.gz", ".jsonl.zst" or ".jsonl".
 std::string_view compression_extension(Compression compression);
+
+/// Parses "gzip", "zstd" or "none"; nullopt for anything else.
+std::optional<Compression> parse_compression(std::string_view name);
 
 /// The `api:` section.
 struct ApiConfig {

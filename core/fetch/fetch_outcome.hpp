@@ -1,5 +1,5 @@
 #pragma once
-// What an API answer means for its item (SPEC §8): use it, retry later, refuse the item, or fail the phase.
+// What an API answer means for its item (docs/contract.md §8): use it, retry later, refuse the item, or fail the phase.
 
 #include <chrono>
 #include <optional>

@@ -136,10 +136,10 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             }
             switch (verdict.outcome) {
             case Outcome::Ok:
-                deliver(FetchedItem{pending.task.item, false, std::move(result.body), result.status, "", ""});
+                deliver(FetchedItem{pending.task.index, false, std::move(result.body), result.status, "", ""});
                 break;
             case Outcome::RejectItem:
-                deliver(FetchedItem{pending.task.item, true, "", result.status, verdict.error_name,
+                deliver(FetchedItem{pending.task.index, true, "", result.status, verdict.error_name,
                                     verdict.message});
                 break;
             case Outcome::Fatal:

@@ -20,15 +20,15 @@
 
 namespace pipeline::core {
 
-/// One item to fetch: its index in the phase's input list and the URL (path and query, base included).
+/// One item to fetch: its index in the phase's item list and the URL (path and query, base included).
 struct FetchTask {
-    std::size_t item = 0;
+    std::size_t index = 0;
     std::string url;
 };
 
 /// An item finished for good: its body, or the API's refusal.
 struct FetchedItem {
-    std::size_t item = 0;
+    std::size_t index = 0; ///< its position in the phase\'s item list
     bool rejected = false;
     std::string body;       ///< the 200 body when not rejected
     long http_status = 0;

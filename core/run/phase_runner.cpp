@@ -7,10 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/api/phase_items.hpp"
+#include "core/api/records.hpp"
+#include "core/run/item_list.hpp"
 #include "core/snapshot/chunk_writer.hpp"
 #include "core/snapshot/snapshot.hpp"
 #include "core/state/checkpoint.hpp"
+#include "core/state/run_record.hpp"
 #include "core/util/bounded_queue.hpp"
 #include "core/util/log_context.hpp"
 #include "core/util/process.hpp"
@@ -35,7 +37,7 @@ class PhaseRun {
   public:
     PhaseRun(const PhaseEnvironment& env, Phase phase, std::string date, StopFlag& stop)
         : m_env(env), m_config(*env.config), m_phase(phase), m_date(std::move(date)), m_stop(stop),
-          m_ledger(env.run_dir), m_sink(env.make_sink()) {}
+          m_record(env.run_dir, phase), m_sink(env.make_sink()) {}
 
     void begin(bool resume);
     void open_upstream();
@@ -50,26 +52,28 @@ class PhaseRun {
     Progress progress() const;
     std::string prefix() const { return run_prefix(m_date, m_phase, m_cp.run_id); }
     void publish_manifest();
+    void apply_reject_policy(RunState& state, std::optional<std::string>& error) const;
+    void record_end(RunState& state, std::optional<std::string>& error);
 
     const PhaseEnvironment& m_env;
     const Config& m_config;
     Phase m_phase;
     std::string m_date;
     StopFlag& m_stop;
-    Ledger m_ledger;
+    RunRecord m_record;
+    std::optional<StopWatcher::Watch> m_watch; // unbinds the stop flag however the run ends
     std::unique_ptr<Sink> m_sink;
     Checkpoint m_cp;
     std::optional<Manifest> m_upstream;
     std::vector<std::string> m_items;
     std::unique_ptr<ChunkWriter> m_writer;
-    std::vector<std::size_t> m_chunk_items;   // items whose records are in the open chunk
+    std::vector<std::size_t> m_chunk_items;   // indexes of the items whose records are in the open chunk
     std::vector<RejectedItem> m_new_rejects;  // refused since the last commit
     FetchCounters m_counters;
     Progress m_carried;                        // counters of earlier attempts (resume)
     steady_clock::time_point m_started = steady_clock::now();
     steady_clock::time_point m_last_progress{};
     steady_clock::time_point m_last_notify{};
-    LedgerEntry m_entry; // the ledger entry as last written by this run
 };
 
 void PhaseRun::begin(bool resume) {
@@ -94,26 +98,10 @@ void PhaseRun::begin(bool resume) {
     m_cp.error.reset();
     m_cp.pid = self_pid();
     m_cp.pid_start_ticks = self_start_ticks();
-    // Under the ledger lock: a sentinel left by an earlier run is removed before the new run id is
-    // published, so a stop can only ever name the run it saw.
-    m_entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
-        std::error_code ec;
-        std::filesystem::remove(m_env.run_dir.stop_sentinel(m_phase), ec);
-        e = LedgerEntry{};
-        e.phase = m_phase;
-        e.state = RunState::Running;
-        e.run_id = m_cp.run_id;
-        e.date = m_date;
-        e.pid = m_cp.pid;
-        e.pid_start_ticks = m_cp.pid_start_ticks;
-        e.started_at = m_cp.started_at;
-        e.updated_at = format_utc(now_utc());
-        e.progress = progress();
-        e.sink = m_sink->describe();
-        return true;
-    });
+    m_record.start({m_cp.run_id, m_date, m_cp.started_at, m_cp.pid, m_cp.pid_start_ticks, m_sink->describe(),
+                    progress()});
     log_context().run_id = m_cp.run_id;
-    m_env.watcher->watch(m_phase, m_cp.run_id, m_stop);
+    m_watch.emplace(m_env.watcher->watch(m_phase, m_cp.run_id, m_stop));
     spdlog::info("{}: run {} started for {} into {}", phase_name(m_phase), m_cp.run_id, m_date, m_sink->describe());
 }
 
@@ -216,9 +204,9 @@ FetchEnd PhaseRun::fetch_and_write() {
 }
 
 void PhaseRun::accept(FetchedItem&& fetched) {
-    const std::string& key = m_items[fetched.item];
+    const std::string& key = m_items[fetched.index];
     if (fetched.rejected) {
-        m_new_rejects.push_back({fetched.item, key, fetched.http_status, fetched.error_name, fetched.message});
+        m_new_rejects.push_back({fetched.index, key, fetched.http_status, fetched.error_name, fetched.message});
         spdlog::debug("{}: item '{}' refused: {}", phase_name(m_phase), key, fetched.message);
     } else {
         const bool ok = make_records(m_phase, key, m_date, fetched.body,
@@ -226,7 +214,7 @@ void PhaseRun::accept(FetchedItem&& fetched) {
         if (!ok) {
             throw Error(ExitCode::Failed, "the API's answer for '" + key + "' does not have the expected shape");
         }
-        m_chunk_items.push_back(fetched.item);
+        m_chunk_items.push_back(fetched.index);
     }
     if (m_writer->buffered() >= static_cast<std::uint64_t>(m_config.chunk_records)) {
         commit_chunk();
@@ -249,7 +237,7 @@ void PhaseRun::commit_chunk() {
         m_cp.done.add(item);
     }
     for (RejectedItem& reject : m_new_rejects) {
-        m_cp.done.add(reject.item);
+        m_cp.done.add(reject.index);
         m_cp.rejects.push_back(std::move(reject));
     }
     m_chunk_items.clear();
@@ -285,32 +273,18 @@ void PhaseRun::report_progress(bool force) {
     const Progress p = progress();
     if (write_ledger) {
         m_last_progress = now;
-        m_entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
-            if (e.run_id != m_cp.run_id) {
-                return false;
-            }
-            e.progress = p;
-            e.upstream_run_id = m_cp.upstream_run_id;
-            e.updated_at = format_utc(now_utc());
-            return true;
-        });
+        m_record.progress(p, m_cp.upstream_run_id);
     }
-    m_entry.progress = p;
+    m_record.set_progress(p);
     if (notify) {
         m_last_notify = now;
-        m_env.on_progress(m_entry);
+        m_env.on_progress(m_record.entry());
     }
 }
 
 void PhaseRun::publish_manifest() {
     if (!m_cp.rejects.empty()) {
-        std::string lines;
-        for (const RejectedItem& r : m_cp.rejects) {
-            lines += nlohmann::json{{"item", r.key}, {"status", r.status}, {"error", r.error}, {"message", r.message}}
-                         .dump() +
-                     "\n";
-        }
-        m_sink->put(prefix() + std::string(k_rejects_name), lines);
+        m_sink->put(prefix() + std::string(k_rejects_name), rejects_to_jsonl(m_cp.rejects));
     }
     Manifest m;
     m.phase = m_phase;
@@ -324,20 +298,43 @@ void PhaseRun::publish_manifest() {
     m.finished_at = format_utc(now_utc());
     m.upstream_phase = upstream_of(m_phase);
     m.upstream_run_id = m_cp.upstream_run_id;
-    m_sink->put(prefix() + std::string(k_manifest_name), manifest_to_json(m).dump(2) + "\n");
+    m_sink->put(prefix() + std::string(k_manifest_name), manifest_to_json(m).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+// A run that completed with too many refusals is a failure: the API is saying something is wrong.
+void PhaseRun::apply_reject_policy(RunState& state, std::optional<std::string>& error) const {
+    if (state != RunState::Completed || m_items.empty()) {
+        return;
+    }
+    const double share = static_cast<double>(m_cp.rejects.size()) / static_cast<double>(m_items.size());
+    if (share > m_config.api.max_reject_share) {
+        state = RunState::Failed;
+        error = std::to_string(m_cp.rejects.size()) + " of " + std::to_string(m_items.size()) +
+                " items were refused by the API, more than api.max_reject_share (" +
+                std::to_string(static_cast<int>(m_config.api.max_reject_share * 100)) + "%); see " +
+                m_sink->describe() + "/" + prefix() + std::string(k_rejects_name);
+    }
+}
+
+// The ledger is the last word on how the run ended. When it cannot be written (disk full), the run is
+// FAILED, and a second, smaller write tries to leave that error where `status` can show it.
+void PhaseRun::record_end(RunState& state, std::optional<std::string>& error) {
+    try {
+        m_record.finish(state, progress(), error);
+        return;
+    } catch (const std::exception& e) {
+        state = RunState::Failed;
+        error = (error ? *error + "; " : std::string()) + "could not record the end of the run: " + e.what();
+    }
+    try {
+        m_record.finish(state, progress(), error);
+    } catch (const std::exception& e) {
+        spdlog::error("{}: {}", phase_name(m_phase), e.what());
+    }
 }
 
 PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) {
-    if (state == RunState::Completed && !m_items.empty()) {
-        const double share = static_cast<double>(m_cp.rejects.size()) / static_cast<double>(m_items.size());
-        if (share > m_config.api.max_reject_share) {
-            state = RunState::Failed;
-            error = std::to_string(m_cp.rejects.size()) + " of " + std::to_string(m_items.size()) +
-                    " items were refused by the API, more than api.max_reject_share (" +
-                    std::to_string(static_cast<int>(m_config.api.max_reject_share * 100)) + "%); see " +
-                    m_sink->describe() + "/" + prefix() + std::string(k_rejects_name);
-        }
-    }
+    apply_reject_policy(state, error);
     m_cp.state = state;
     m_cp.error = error;
     m_cp.counters = progress();
@@ -354,26 +351,12 @@ PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) 
     } catch (const std::exception& e) {
         spdlog::error("{}: {}", phase_name(m_phase), e.what());
     }
-    const Progress p = progress();
-    m_entry = m_ledger.update(m_phase, [&](LedgerEntry& e) {
-        if (e.run_id != m_cp.run_id) {
-            return false;
-        }
-        // The run is over: a stop that names it can no longer apply, so its sentinel goes too.
-        std::error_code ec;
-        if (read_stop_sentinel(m_env.run_dir.stop_sentinel(m_phase)) == m_cp.run_id) {
-            std::filesystem::remove(m_env.run_dir.stop_sentinel(m_phase), ec);
-        }
-        e.state = state;
-        e.progress = p;
-        e.error = error;
-        e.updated_at = e.finished_at = format_utc(now_utc());
-        return true;
-    });
-    m_env.watcher->unwatch(m_phase);
+    record_end(state, error);
+    m_watch.reset();
     if (m_env.on_progress) {
-        m_env.on_progress(m_entry);
+        m_env.on_progress(m_record.entry());
     }
+    const Progress p = progress();
     const double seconds = duration<double>(steady_clock::now() - m_started).count();
     const auto level = state == RunState::Failed ? spdlog::level::err : spdlog::level::info;
     spdlog::log(level, "{}: run {} {} in {:.1f}s: {} items, {} records, {} chunks, {} requests, {} retries, {} "

@@ -23,10 +23,29 @@ std::string chunk_name(std::size_t index, Compression compression) {
 
 bool is_chunk_name(std::string_view file_name) { return file_name.starts_with("part-"); }
 
+json chunk_entry_to_json(const ChunkEntry& c) {
+    return {{"name", c.name}, {"records", c.records}, {"bytes", c.bytes}, {"sha256", c.sha256}};
+}
+
+ChunkEntry chunk_entry_from_json(const json& c) {
+    return {c.at("name").get<std::string>(), c.at("records").get<std::uint64_t>(), c.at("bytes").get<std::uint64_t>(),
+            c.at("sha256").get<std::string>()};
+}
+
+std::string rejects_to_jsonl(const std::vector<RejectedItem>& rejects) {
+    std::string lines;
+    for (const RejectedItem& r : rejects) {
+        lines += json{{"item", r.key}, {"status", r.status}, {"error", r.error}, {"message", r.message}}.dump(
+                     -1, ' ', false, json::error_handler_t::replace) +
+                 "\n";
+    }
+    return lines;
+}
+
 json manifest_to_json(const Manifest& m) {
     json chunks = json::array();
     for (const ChunkEntry& c : m.chunks) {
-        chunks.push_back({{"name", c.name}, {"records", c.records}, {"bytes", c.bytes}, {"sha256", c.sha256}});
+        chunks.push_back(chunk_entry_to_json(c));
     }
     json upstream = nullptr;
     if (m.upstream_phase) {
@@ -63,8 +82,7 @@ Manifest manifest_from_json(const json& j, const std::string& where) {
             m.finished_at = j["finished_at"].get<std::string>();
         }
         for (const json& c : j.at("chunks")) {
-            m.chunks.push_back({c.at("name").get<std::string>(), c.at("records").get<std::uint64_t>(),
-                                c.at("bytes").get<std::uint64_t>(), c.at("sha256").get<std::string>()});
+            m.chunks.push_back(chunk_entry_from_json(c));
         }
         if (j.contains("upstream") && j["upstream"].is_object()) {
             m.upstream_phase = parse_phase(j["upstream"].value("phase", ""));

@@ -1,5 +1,5 @@
 #pragma once
-// The snapshot layout of SPEC §6: <date>/<PHASE>/<run_id>/part-NNNNN.jsonl.gz, _rejects.jsonl, _manifest.json.
+// The snapshot layout of docs/contract.md §6: <date>/<PHASE>/<run_id>/part-NNNNN.jsonl.gz, _rejects.jsonl, _manifest.json.
 
 #include <cstdint>
 #include <functional>
@@ -21,6 +21,15 @@ struct ChunkEntry {
     std::uint64_t records = 0;
     std::uint64_t bytes = 0;
     std::string sha256;
+};
+
+/// An item the API refused for good: a line of _rejects.jsonl.
+struct RejectedItem {
+    std::size_t index = 0; ///< its position in the phase's item list
+    std::string key;       ///< page number, character name or ocid
+    long status = 0;
+    std::string error;
+    std::string message;
 };
 
 /// The contents of _manifest.json.
@@ -49,6 +58,14 @@ bool is_chunk_name(std::string_view file_name);
 
 inline constexpr std::string_view k_manifest_name = "_manifest.json";
 inline constexpr std::string_view k_rejects_name = "_rejects.jsonl";
+
+/// A chunk's manifest (and checkpoint) entry: {"name", "records", "bytes", "sha256"}, and back (throws
+/// nlohmann::json::exception when a field is missing or of the wrong type).
+nlohmann::json chunk_entry_to_json(const ChunkEntry& chunk);
+ChunkEntry chunk_entry_from_json(const nlohmann::json& json);
+
+/// The contents of _rejects.jsonl: {"item": key, "status", "error", "message"} per line.
+std::string rejects_to_jsonl(const std::vector<RejectedItem>& rejects);
 
 nlohmann::json manifest_to_json(const Manifest& manifest);
 /// Parses a manifest; throws core::Error naming `where` when it is malformed.

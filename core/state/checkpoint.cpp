@@ -42,16 +42,41 @@ std::filesystem::path checkpoint_path(const RunDir& run_dir, const std::string& 
     return run_dir.checkpoints() / (date + "." + std::string(phase_name(phase)) + "." + run_id + ".json");
 }
 
+std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, std::optional<Phase> phase,
+                                             const std::string& date) {
+    std::vector<CheckpointFile> files;
+    std::error_code ec;
+    for (const auto& file : std::filesystem::directory_iterator(run_dir.checkpoints(), ec)) {
+        // <date>.<PHASE>.<run_id>.json; run ids hold no '.', so the name splits unambiguously.
+        const std::string name = file.path().filename().string();
+        if (!name.ends_with(".json") || is_temporary_name(name)) {
+            continue;
+        }
+        const std::size_t first = name.find('.');
+        const std::size_t second = first == std::string::npos ? first : name.find('.', first + 1);
+        if (second == std::string::npos) {
+            continue;
+        }
+        const std::optional<Phase> named = parse_phase(name.substr(first + 1, second - first - 1));
+        CheckpointFile entry{name.substr(0, first), named.value_or(Phase::RankingFetch),
+                             name.substr(second + 1, name.size() - second - 1 - 5), file.path()};
+        if (!named || (phase && *named != *phase) || (!date.empty() && entry.date != date)) {
+            continue;
+        }
+        files.push_back(std::move(entry));
+    }
+    return files;
+}
+
 void save_checkpoint(const RunDir& run_dir, const Checkpoint& c) {
     json chunks = json::array();
     for (const ChunkEntry& chunk : c.chunks) {
-        chunks.push_back(
-            {{"name", chunk.name}, {"records", chunk.records}, {"bytes", chunk.bytes}, {"sha256", chunk.sha256}});
+        chunks.push_back(chunk_entry_to_json(chunk));
     }
     json rejects = json::array();
     for (const RejectedItem& r : c.rejects) {
         rejects.push_back(
-            {{"item", r.item}, {"key", r.key}, {"status", r.status}, {"error", r.error}, {"message", r.message}});
+            {{"item", r.index}, {"key", r.key}, {"status", r.status}, {"error", r.error}, {"message", r.message}});
     }
     json done = json::array();
     for (const auto& [first, last] : c.done.ranges()) {
@@ -73,7 +98,7 @@ void save_checkpoint(const RunDir& run_dir, const Checkpoint& c) {
                  {"records", c.records},
                  {"counters", progress_to_json(c.counters)},
                  {"error", c.error ? json(*c.error) : json(nullptr)}};
-    write_file_atomically(checkpoint_path(run_dir, c.date, c.phase, c.run_id), j.dump() + "\n");
+    write_file_atomically(checkpoint_path(run_dir, c.date, c.phase, c.run_id), j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
@@ -88,9 +113,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
         c.pid = j.at("pid").get<pid_t>();
         c.pid_start_ticks = j.at("pid_start_ticks").get<std::uint64_t>();
         const std::string compression = j.at("compression").get<std::string>();
-        c.compression = compression == "zstd"   ? Compression::Zstd
-                        : compression == "none" ? Compression::None
-                                                : Compression::Gzip;
+        c.compression = parse_compression(compression).value(); // unknown: malformed, never silently gzip
         c.upstream_run_id = j.at("upstream_run_id").get<std::string>();
         c.done.resize(j.at("items_total").get<std::size_t>());
         for (const json& range : j.at("done")) {
@@ -99,8 +122,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
             }
         }
         for (const json& chunk : j.at("chunks")) {
-            c.chunks.push_back({chunk.at("name").get<std::string>(), chunk.at("records").get<std::uint64_t>(),
-                                chunk.at("bytes").get<std::uint64_t>(), chunk.at("sha256").get<std::string>()});
+            c.chunks.push_back(chunk_entry_from_json(chunk));
         }
         for (const json& r : j.at("rejects")) {
             c.rejects.push_back({r.at("item").get<std::size_t>(), r.at("key").get<std::string>(),
@@ -125,14 +147,8 @@ namespace {
 std::optional<Checkpoint> find_newest(const RunDir& run_dir, Phase phase, const std::string& date,
                                       const std::function<bool(const Checkpoint&)>& wanted) {
     std::optional<Checkpoint> newest;
-    const std::string prefix = date + "." + std::string(phase_name(phase)) + ".";
-    std::error_code ec;
-    for (const auto& file : std::filesystem::directory_iterator(run_dir.checkpoints(), ec)) {
-        const std::string name = file.path().filename().string();
-        if (!name.starts_with(prefix) || !name.ends_with(".json")) {
-            continue;
-        }
-        Checkpoint c = load_checkpoint(file.path());
+    for (const CheckpointFile& file : list_checkpoints(run_dir, phase, date)) {
+        Checkpoint c = load_checkpoint(file.path);
         if (wanted(c) && (!newest || std::tie(c.started_at, c.run_id) > std::tie(newest->started_at, newest->run_id))) {
             newest = std::move(c);
         }

@@ -15,15 +15,6 @@
 
 namespace pipeline::core {
 
-/// An item the API refused for good (a line of _rejects.jsonl).
-struct RejectedItem {
-    std::size_t item = 0;
-    std::string key; ///< page number, character name or ocid
-    long status = 0;
-    std::string error;
-    std::string message;
-};
-
 /// Which items of an input list are done, stored as ranges.
 class DoneSet {
   public:
@@ -62,6 +53,19 @@ struct Checkpoint {
 /// <run_dir>/checkpoints/<date>.<PHASE>.<run_id>.json
 std::filesystem::path checkpoint_path(const RunDir& run_dir, const std::string& date, Phase phase,
                                       const std::string& run_id);
+
+/// A checkpoint file found in the run directory, with what its name says.
+struct CheckpointFile {
+    std::string date;
+    Phase phase = Phase::RankingFetch;
+    std::string run_id;
+    std::filesystem::path path;
+};
+
+/// The checkpoint files of the run directory (temporaries and other files skipped), of one phase when
+/// `phase` is given, of one date when `date` is non-empty. In no particular order.
+std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, std::optional<Phase> phase = std::nullopt,
+                                             const std::string& date = {});
 
 /// Replaces the checkpoint file whole; throws core::Error naming the path on failure.
 void save_checkpoint(const RunDir& run_dir, const Checkpoint& checkpoint);

@@ -75,7 +75,7 @@ std::string serialise(const RunDir& run_dir, const LedgerEntries& entries) {
     for (const LedgerEntry& entry : entries) {
         phases.push_back(entry_to_json(entry));
     }
-    return json{{"run_dir", run_dir.root().string()}, {"version", 1}, {"phases", phases}}.dump(2) + "\n";
+    return json{{"run_dir", run_dir.root().string()}, {"version", 1}, {"phases", phases}}.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 } // namespace

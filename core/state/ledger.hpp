@@ -17,7 +17,7 @@
 
 namespace pipeline::core {
 
-/// Counters of a run (SPEC §5 "progress", plus retries split by class).
+/// Counters of a run (docs/contract.md §5 "progress", plus retries split by class).
 struct Progress {
     std::uint64_t items_done = 0;
     std::uint64_t items_total = 0;
@@ -70,11 +70,11 @@ struct LedgerEntry {
 /// The entries of all four phases, in phase order.
 using LedgerEntries = std::array<LedgerEntry, 4>;
 
-/// The "progress" object of SPEC §5 (with "retries_by_class"), and back (missing fields are zero).
+/// The "progress" object of docs/contract.md §5 (with "retries_by_class"), and back (missing fields are zero).
 nlohmann::json progress_to_json(const Progress& progress);
 Progress progress_from_json(const nlohmann::json& json);
 
-/// Converts an entry to the JSON object of SPEC §5 (plus extra fields).
+/// Converts an entry to the JSON object of docs/contract.md §5 (plus extra fields).
 nlohmann::json entry_to_json(const LedgerEntry& entry);
 
 /// An entry as status shows it: RUNNING with its process gone becomes FAILED with an error naming the pid.

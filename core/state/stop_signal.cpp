@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/state/stop_sentinel.hpp"
 #include "core/util/log_context.hpp"
 
 namespace pipeline::core {
@@ -27,27 +28,7 @@ void signal_eventfd(int fd) {
     [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
 }
 
-std::optional<Phase> phase_of_sentinel(std::string_view file_name) {
-    for (Phase phase : k_all_phases) {
-        if (file_name == RunDir::stop_sentinel_name(phase)) {
-            return phase;
-        }
-    }
-    return std::nullopt;
-}
 } // namespace
-
-std::string read_stop_sentinel(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::string run_id;
-    if (in) {
-        std::getline(in, run_id);
-    }
-    while (!run_id.empty() && std::isspace(static_cast<unsigned char>(run_id.back()))) {
-        run_id.pop_back();
-    }
-    return run_id;
-}
 
 StopWatcher::StopWatcher(RunDir run_dir) : m_run_dir(std::move(run_dir)) {
     m_wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -84,12 +65,13 @@ StopWatcher::~StopWatcher() {
     ::close(m_wake_fd);
 }
 
-void StopWatcher::watch(Phase phase, const std::string& run_id, StopFlag& flag) {
+StopWatcher::Watch StopWatcher::watch(Phase phase, const std::string& run_id, StopFlag& flag) {
     {
         const std::lock_guard lock(m_mutex);
         m_bindings[phase] = Binding{run_id, &flag};
     }
     check(phase);
+    return Watch(*this, phase);
 }
 
 void StopWatcher::unwatch(Phase phase) {
@@ -98,7 +80,7 @@ void StopWatcher::unwatch(Phase phase) {
 }
 
 void StopWatcher::check(Phase phase) {
-    const std::string target = read_stop_sentinel(m_run_dir.stop_sentinel(phase));
+    const std::string target = read_stop_request(m_run_dir, phase);
     const std::lock_guard lock(m_mutex);
     const auto it = m_bindings.find(phase);
     if (it == m_bindings.end() || target.empty()) {
@@ -152,7 +134,7 @@ void StopWatcher::loop() {
                         check(phase);
                     }
                 } else if (event->len > 0) {
-                    if (const std::optional<Phase> phase = phase_of_sentinel(event->name)) {
+                    if (const std::optional<Phase> phase = phase_of_stop_file(event->name)) {
                         check(*phase);
                     }
                 }
@@ -178,12 +160,13 @@ SignalStopper::~SignalStopper() {
     ::close(m_wake_fd);
 }
 
-void SignalStopper::add(StopFlag& flag) {
+SignalStopper::Registration SignalStopper::add(StopFlag& flag) {
     const std::lock_guard lock(m_mutex);
     m_flags.push_back(&flag);
     if (m_signalled) {
         flag.request();
     }
+    return Registration(*this, flag);
 }
 
 void SignalStopper::remove(StopFlag& flag) {

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/api/phase.hpp"
 #include "core/state/run_dir.hpp"
@@ -27,10 +29,28 @@ class StopWatcher {
     StopWatcher(const StopWatcher&) = delete;
     StopWatcher& operator=(const StopWatcher&) = delete;
 
-    /// Binds `flag` to stops of `phase` naming `run_id`, and checks the sentinel already present.
-    void watch(Phase phase, const std::string& run_id, StopFlag& flag);
-    /// Forgets the phase (its run ended).
-    void unwatch(Phase phase);
+    /// A binding of one phase's run to its flag; destroying it unbinds the phase, on every exit path.
+    class Watch {
+      public:
+        Watch(StopWatcher& watcher, Phase phase) : m_watcher(&watcher), m_phase(phase) {}
+        ~Watch() {
+            if (m_watcher != nullptr) {
+                m_watcher->unwatch(m_phase);
+            }
+        }
+        Watch(Watch&& other) noexcept : m_watcher(std::exchange(other.m_watcher, nullptr)), m_phase(other.m_phase) {}
+        Watch(const Watch&) = delete;
+        Watch& operator=(const Watch&) = delete;
+        Watch& operator=(Watch&&) = delete;
+
+      private:
+        StopWatcher* m_watcher;
+        Phase m_phase;
+    };
+
+    /// Binds `flag` to stops of `phase` naming `run_id` until the returned Watch is destroyed, and checks the
+    /// sentinel already present.
+    [[nodiscard]] Watch watch(Phase phase, const std::string& run_id, StopFlag& flag);
     /// True when the watcher fell back to polling.
     bool polling() const { return m_polling; }
 
@@ -39,6 +59,7 @@ class StopWatcher {
         std::string run_id;
         StopFlag* flag;
     };
+    void unwatch(Phase phase);
     void loop();
     void check(Phase phase);
 
@@ -52,8 +73,6 @@ class StopWatcher {
     std::thread m_thread;
 };
 
-/// Reads the run id a sentinel file names (trimmed); empty when absent or unreadable.
-std::string read_stop_sentinel(const std::filesystem::path& path);
 
 /// Routes SIGINT and SIGTERM to stop flags: the first signal requests a stop of every registered flag; a
 /// second SIGINT ends the process at once (exit 130). Blocks both signals in the calling thread, so create
@@ -65,12 +84,31 @@ class SignalStopper {
     SignalStopper(const SignalStopper&) = delete;
     SignalStopper& operator=(const SignalStopper&) = delete;
 
-    /// Adds a flag to stop on the first signal (set at once if a signal already came).
-    void add(StopFlag& flag);
-    /// Removes a flag added before.
-    void remove(StopFlag& flag);
+    /// A flag's registration; destroying it removes the flag, on every exit path.
+    class Registration {
+      public:
+        Registration(SignalStopper& stopper, StopFlag& flag) : m_stopper(&stopper), m_flag(&flag) {}
+        ~Registration() {
+            if (m_stopper != nullptr) {
+                m_stopper->remove(*m_flag);
+            }
+        }
+        Registration(Registration&& other) noexcept
+            : m_stopper(std::exchange(other.m_stopper, nullptr)), m_flag(other.m_flag) {}
+        Registration(const Registration&) = delete;
+        Registration& operator=(const Registration&) = delete;
+        Registration& operator=(Registration&&) = delete;
+
+      private:
+        SignalStopper* m_stopper;
+        StopFlag* m_flag;
+    };
+
+    /// Stops `flag` on the first signal (at once if a signal already came) until the Registration is destroyed.
+    [[nodiscard]] Registration add(StopFlag& flag);
 
   private:
+    void remove(StopFlag& flag);
     void loop();
     std::mutex m_mutex;
     std::vector<StopFlag*> m_flags;

@@ -1,12 +1,12 @@
 #pragma once
-// The one error type that ends a command, and the exit codes of SPEC §3.
+// The one error type that ends a command, and the exit codes of docs/contract.md §3.
 
 #include <stdexcept>
 #include <string>
 
 namespace pipeline::core {
 
-/// Process exit codes (SPEC §3).
+/// Process exit codes (docs/contract.md §3).
 enum class ExitCode : int {
     Ok = 0,
     Failed = 1,      ///< run: a phase FAILED; stop: sentinel not written; status: ledger unreadable

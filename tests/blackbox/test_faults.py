@@ -1,4 +1,4 @@
-"""Issue: the HTTP engine stays correct under a fault storm (SPEC §8 failure classes)."""
+"""Issue: the HTTP engine stays correct under a fault storm (docs/contract.md §8 failure classes)."""
 
 import unittest
 

@@ -443,7 +443,7 @@ class StatusTest(PipelineTestCase):
             ocid = ws.run("status", "OCID_LOOKUP").stdout
             self.assertIn(f"2026-11-22.OCID_LOOKUP.{status['OCID_LOOKUP']['run_id']}.json", ocid)
             self.assertIn("last error:      -", ocid)
-            # --json is the SPEC §5 document, whatever the terminal.
+            # --json is the docs/contract.md §5 document, whatever the terminal.
             document = json.loads(ws.run("status", "--json").stdout)
             self.assertEqual(set(document), {"run_dir", "phases"})
             self.assertEqual([p["phase"] for p in document["phases"]], PHASES)

@@ -1,4 +1,4 @@
-"""Issue: graceful per-phase stop (SPEC §3, §4), with real processes against the bundled API."""
+"""Issue: graceful per-phase stop (docs/contract.md §3, §4), with real processes against the bundled API."""
 
 import json
 import random
@@ -128,6 +128,22 @@ class StopTest(PipelineTestCase):
             self.assertEqual(status["CHARACTER_BASIC"]["state"], "COMPLETED")
             self.assertFalse(status["CHARACTER_BASIC"]["stop_requested"])
             self.assertEqual(status["CHARACTER_BASIC"]["progress"]["records"], 300)
+
+    def test_a_stopped_phase_of_run_all_resumes_while_its_sibling_still_runs(self):
+        with FakeApi(characters=300) as fast, FakeApi("--latency-ms", "30", characters=300) as slow:
+            ws, worker = self.run_all_until_both_detail_phases_run(fast, slow)
+            stop = ws.run("stop", "ITEM_EQUIPMENT", "--wait", "--timeout", "60")
+            self.assertEqual(stop.returncode, 0, stop.stderr)
+            self.assertEqual(ws.status()["CHARACTER_BASIC"]["state"], "RUNNING")
+            # The stopped phase's slot is free at once, although `run all` still runs CHARACTER_BASIC.
+            resumed = ws.run("run", "ITEM_EQUIPMENT", "--resume", "--date", DATE)
+            self.assertEqual(resumed.returncode, 0, resumed.stderr)
+            worker.communicate(timeout=120)
+            self.assertEqual(worker.returncode, 3)
+            status = ws.status()
+            self.assertEqual(status["ITEM_EQUIPMENT"]["state"], "COMPLETED")
+            self.assertEqual(status["ITEM_EQUIPMENT"]["progress"]["records"], 300)
+            self.assertEqual(status["CHARACTER_BASIC"]["state"], "COMPLETED")
 
     def test_stopping_a_phase_in_another_process(self):
         with FakeApi(characters=300) as fast, FakeApi("--latency-ms", "30", characters=300) as slow:

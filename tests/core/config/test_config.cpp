@@ -1,4 +1,4 @@
-// pipeline.yaml loading: the SPEC §7 example, "file:line: ... 'key' ..." errors, defaults, relative paths.
+// pipeline.yaml loading: the docs/contract.md §7 example, "file:line: ... 'key' ..." errors, defaults, relative paths.
 
 #include <doctest/doctest.h>
 
@@ -21,7 +21,7 @@ using pipeline::tests::TempDir;
 
 namespace {
 
-// SPEC §7, verbatim.
+// docs/contract.md §7, verbatim.
 const std::string k_spec_example = R"(run_dir: ./run
 api:
   base_url: http://127.0.0.1:8080      # the real API: https://open.api.nexon.com
@@ -56,7 +56,7 @@ std::string config_error(const std::string& text) {
     return {};
 }
 
-// The SPEC example with the first occurrence of `from` replaced by `to`.
+// The docs/contract.md §7 example with the first occurrence of `from` replaced by `to`.
 std::string example_with(const std::string& from, const std::string& to) {
     std::string text = k_spec_example;
     const std::size_t at = text.find(from);

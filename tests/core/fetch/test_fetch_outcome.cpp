@@ -1,4 +1,4 @@
-// The classification table of SPEC §8 and Retry-After parsing.
+// The classification table of docs/contract.md §8 and Retry-After parsing.
 
 #include <doctest/doctest.h>
 
@@ -47,7 +47,7 @@ struct Row {
 
 } // namespace
 
-TEST_CASE("answers are classified as SPEC §8 says") {
+TEST_CASE("answers are classified as docs/contract.md §8 says") {
     const std::vector<Row> table = {
         {"200 JSON object", http(200, R"({"ranking":[{"ranking":1}]})"), Outcome::Ok, RetryClass::None, ""},
         {"200 object with surrounding whitespace", http(200, " {\"ocid\":\"ab\"}\n"), Outcome::Ok, RetryClass::None,

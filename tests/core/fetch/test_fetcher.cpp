@@ -63,8 +63,8 @@ struct Harness {
                 return FetchTask{item, url_of(item)};
             },
             [&](FetchedItem&& item) {
-                ++deliveries[item.item];
-                delivered[item.item] = std::move(item);
+                ++deliveries[item.index];
+                delivered[item.index] = std::move(item);
             });
     }
     // run() on another thread, for tests that act while it runs.
@@ -94,7 +94,7 @@ TEST_CASE("every item is delivered exactly once with its exact body") {
     for (std::size_t i = 0; i < 50; ++i) {
         CAPTURE(i);
         CHECK(h.deliveries[i] == 1);
-        CHECK(h.delivered[i].item == i);
+        CHECK(h.delivered[i].index == i);
         CHECK_FALSE(h.delivered[i].rejected);
         CHECK(h.delivered[i].http_status == 200);
         CHECK(h.delivered[i].body == body_of(i));

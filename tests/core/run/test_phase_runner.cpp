@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/api/phase_items.hpp"
+#include "core/api/phase.hpp"
 #include "core/run/phase_runner.hpp"
 #include "core/state/checkpoint.hpp"
 #include "core/util/atomic_file.hpp"
@@ -423,7 +423,7 @@ TEST_CASE("a stop sentinel naming the running run stops it; one naming an earlie
     CHECK_FALSE(std::filesystem::exists(rig.run_dir.stop_sentinel(Phase::OcidLookup)));
 }
 
-// phase_items.hpp: make_records "returns false when the answer does not have the shape the API promises
+// records.hpp: make_records "returns false when the answer does not have the shape the API promises
 // (the caller retries it like a bad body)".
 TEST_CASE("an answer without the promised shape is retried like a bad body, not a failure of the run") {
     Rig rig;

@@ -1,4 +1,4 @@
-// The snapshot layout of SPEC §6: names, manifests, the newest COMPLETED snapshot, verified record reads.
+// The snapshot layout of docs/contract.md §6: names, manifests, the newest COMPLETED snapshot, verified record reads.
 
 #include <doctest/doctest.h>
 
@@ -56,7 +56,7 @@ TEST_CASE("snapshot keys follow <date>/<PHASE>/<run_id>/part-NNNNN") {
     CHECK_FALSE(pipeline::core::is_chunk_name(".part-00001.jsonl.gz.tmp-1-1"));
 }
 
-TEST_CASE("a manifest has the fields of SPEC §6 and reads back unchanged") {
+TEST_CASE("a manifest has the fields of docs/contract.md §6 and reads back unchanged") {
     Manifest m;
     m.phase = Phase::CharacterBasic;
     m.date = "2026-11-22";

@@ -123,7 +123,7 @@ TEST_CASE("a saved checkpoint loads back with every field") {
     CHECK(back.chunks[1].bytes == 99);
     CHECK(back.chunks[1].sha256 == std::string(64, 'b'));
     REQUIRE(back.rejects.size() == 1);
-    CHECK(back.rejects[0].item == 6);
+    CHECK(back.rejects[0].index == 6);
     CHECK(back.rejects[0].key == "0123abcd");
     CHECK(back.rejects[0].status == 400);
     CHECK(back.rejects[0].error == "OPENAPI00003");

@@ -130,7 +130,7 @@ TEST_CASE("an update is read back field by field and leaves the other phases alo
         CHECK(entries[static_cast<std::size_t>(other)].state == RunState::Idle);
     }
 
-    // The file has the shape of SPEC §5: all four phases, in order, with the documented fields.
+    // The file has the shape of docs/contract.md §5: all four phases, in order, with the documented fields.
     const nlohmann::json file = nlohmann::json::parse(pipeline::core::read_file(run_dir.ledger()));
     REQUIRE(file.at("phases").size() == 4);
     CHECK(file["phases"][0]["phase"] == "RANKING_FETCH");

@@ -1,4 +1,4 @@
-// What differs between phases: item lists, request URLs (SPEC §1) and record shapes (SPEC §6).
+// Request URLs and record shapes of the phase table (docs/contract.md, "Phases" and "Records").
 
 #include <doctest/doctest.h>
 
@@ -7,20 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/api/phase_items.hpp"
-#include "core/util/error.hpp"
-#include "fakes/memory_sink.hpp"
+#include "core/api/records.hpp"
 #include "fakes/snapshot_builder.hpp"
 
 using pipeline::core::item_url;
-using pipeline::core::list_items;
 using pipeline::core::make_records;
 using pipeline::core::Phase;
-using pipeline::tests::MemorySink;
-using pipeline::tests::ocid_for;
-using pipeline::tests::publish_snapshot;
 using pipeline::tests::ranking_record;
-using pipeline::tests::SnapshotSpec;
 
 namespace {
 
@@ -38,7 +31,7 @@ std::optional<std::vector<std::string>> records_of(Phase phase, const std::strin
 
 } // namespace
 
-TEST_CASE("item URLs have the shapes of SPEC §1 for the four phases") {
+TEST_CASE("item URLs have the shapes of docs/contract.md §1 for the four phases") {
     CHECK(item_url(Phase::RankingFetch, k_base, "3", k_date) ==
           "https://open.api.nexon.com/maplestory/v1/ranking/overall?date=2026-11-22&page=3");
     CHECK(item_url(Phase::OcidLookup, k_base, "아델", k_date) ==
@@ -110,52 +103,29 @@ TEST_CASE("line breaks in a detail body are folded so that the record stays on o
     CHECK(record.find(R"(two\nlines)") != std::string::npos);
 }
 
-TEST_CASE("RANKING_FETCH lists page numbers 1 to ranking.pages") {
-    MemorySink sink;
-    CHECK(list_items(Phase::RankingFetch, 4, sink, nullptr) == std::vector<std::string>{"1", "2", "3", "4"});
-    CHECK(list_items(Phase::RankingFetch, 1, sink, nullptr) == std::vector<std::string>{"1"});
-}
-
-TEST_CASE("OCID_LOOKUP lists each distinct character name once, in rank order") {
-    MemorySink sink;
-    SnapshotSpec spec;
-    spec.phase = Phase::RankingFetch;
-    // Rankings shift between pages while they are fetched, so a name can appear twice.
-    spec.chunks = {{ranking_record(1, "아델"), ranking_record(2, "Bravo"), ranking_record(3, "아델")},
-                   {ranking_record(4, "Charlie"), ranking_record(5, "Bravo"), ranking_record(6, "델타")}};
-    const auto manifest = publish_snapshot(sink, spec);
-    CHECK(list_items(Phase::OcidLookup, 5, sink, &manifest) ==
-          std::vector<std::string>{"아델", "Bravo", "Charlie", "델타"});
-}
-
-TEST_CASE("the detail phases list the ocids of the OCID_LOOKUP snapshot") {
-    MemorySink sink;
-    SnapshotSpec spec;
-    spec.phase = Phase::OcidLookup;
-    spec.compression = pipeline::core::Compression::Zstd;
-    std::vector<std::string> expected;
-    std::vector<std::string> records;
-    for (const std::string name : {"아델", "Bravo", "Charlie"}) {
-        expected.push_back(ocid_for(name));
-        records.push_back(nlohmann::json{{"character_name", name}, {"ocid", ocid_for(name)}}.dump());
+TEST_CASE("the phase table: names, upstreams in harvest order, the invalid-name message") {
+    using pipeline::core::k_phase_specs;
+    for (std::size_t i = 0; i < k_phase_specs.size(); ++i) {
+        CHECK(static_cast<std::size_t>(k_phase_specs[i].phase) == i);
+        CHECK(pipeline::core::parse_phase(k_phase_specs[i].name) == k_phase_specs[i].phase);
+        if (k_phase_specs[i].upstream) {
+            CHECK(static_cast<std::size_t>(*k_phase_specs[i].upstream) < i); // an upstream runs earlier
+            CHECK(!k_phase_specs[i].item_field.empty());
+        }
     }
-    spec.chunks = {records};
-    const auto manifest = publish_snapshot(sink, spec);
-    CHECK(list_items(Phase::CharacterBasic, 5, sink, &manifest) == expected);
-    CHECK(list_items(Phase::ItemEquipment, 5, sink, &manifest) == expected);
+    CHECK(pipeline::core::parse_phase("item_equipment") == Phase::ItemEquipment);
+    CHECK(!pipeline::core::parse_phase("ITEMS"));
+    CHECK(pipeline::core::invalid_phase_message("x") ==
+          "INVALID_PHASE: x (expected one of RANKING_FETCH, OCID_LOOKUP, CHARACTER_BASIC, ITEM_EQUIPMENT)");
 }
 
-TEST_CASE("an upstream record without the field a phase needs is an error naming the upstream run") {
-    MemorySink sink;
-    SnapshotSpec spec;
-    spec.phase = Phase::RankingFetch;
-    spec.chunks = {{ranking_record(1, "아델"), R"({"ranking":2})"}};
-    const auto manifest = publish_snapshot(sink, spec);
-    try {
-        list_items(Phase::OcidLookup, 5, sink, &manifest);
-        FAIL("no error");
-    } catch (const pipeline::core::Error& e) {
-        CHECK(std::string(e.what()).find(spec.run_id) != std::string::npos);
-        CHECK(std::string(e.what()).find("character_name") != std::string::npos);
-    }
+TEST_CASE("run waves follow the upstreams: the two detail phases side by side after OCID_LOOKUP") {
+    using pipeline::core::run_waves;
+    using W = std::vector<std::vector<Phase>>;
+    const std::vector<Phase> all(pipeline::core::k_all_phases.begin(), pipeline::core::k_all_phases.end());
+    CHECK(run_waves(all) == W{{Phase::RankingFetch}, {Phase::OcidLookup}, {Phase::CharacterBasic, Phase::ItemEquipment}});
+    CHECK(run_waves({Phase::ItemEquipment}) == W{{Phase::ItemEquipment}});
+    CHECK(run_waves({Phase::OcidLookup, Phase::ItemEquipment}) == W{{Phase::OcidLookup}, {Phase::ItemEquipment}});
+    CHECK(run_waves({Phase::CharacterBasic, Phase::ItemEquipment}) ==
+          W{{Phase::CharacterBasic, Phase::ItemEquipment}});
 }

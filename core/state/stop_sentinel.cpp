@@ -1,0 +1,88 @@
+#include "core/state/stop_sentinel.hpp"
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "core/state/ledger.hpp"
+#include "core/util/atomic_file.hpp"
+#include "core/util/text.hpp"
+
+namespace pipeline::core {
+
+using namespace std::chrono;
+
+std::optional<std::string> request_stop(const RunDir& run_dir, Phase phase) {
+    if (!std::filesystem::exists(run_dir.ledger())) {
+        return std::nullopt;
+    }
+    std::optional<std::string> run_id;
+    Ledger(run_dir).update(phase, [&](LedgerEntry& e) {
+        if (effective_entry(e).state != RunState::Running) {
+            return false;
+        }
+        write_file_atomically(run_dir.stop_sentinel(phase), e.run_id + "\n");
+        run_id = e.run_id;
+        e.stop_requested = true;
+        return true;
+    });
+    return run_id;
+}
+
+std::string read_stop_request(const RunDir& run_dir, Phase phase) {
+    std::ifstream in(run_dir.stop_sentinel(phase));
+    std::string run_id;
+    if (in) {
+        std::getline(in, run_id);
+    }
+    return std::string(trim(run_id));
+}
+
+void clear_stop_request(const RunDir& run_dir, Phase phase, std::string_view run_id) {
+    if (run_id.empty() || read_stop_request(run_dir, phase) == run_id) {
+        std::error_code ec;
+        std::filesystem::remove(run_dir.stop_sentinel(phase), ec);
+    }
+}
+
+std::optional<Phase> phase_of_stop_file(std::string_view file_name) {
+    for (Phase phase : k_all_phases) {
+        if (file_name == RunDir::stop_sentinel_name(phase)) {
+            return phase;
+        }
+    }
+    return std::nullopt;
+}
+
+bool wait_for_run_dir(const RunDir& run_dir, milliseconds timeout, const std::function<bool()>& done) {
+    // The ledger is replaced by rename (IN_MOVED_TO); the slow poll is a backstop for lost events.
+    const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd >= 0) {
+        ::inotify_add_watch(fd, run_dir.root().c_str(), IN_MOVED_TO | IN_CLOSE_WRITE);
+    }
+    const auto deadline = steady_clock::now() + timeout;
+    bool finished = false;
+    while (true) {
+        finished = done();
+        const auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+        if (finished || left.count() <= 0) {
+            break;
+        }
+        pollfd pfd{fd, POLLIN, 0};
+        if (::poll(&pfd, fd >= 0 ? 1 : 0, static_cast<int>(std::min<std::int64_t>(left.count(), 200))) > 0) {
+            char buffer[4096];
+            while (::read(fd, buffer, sizeof buffer) > 0) {
+            }
+        }
+    }
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    return finished;
+}
+
+} // namespace pipeline::core

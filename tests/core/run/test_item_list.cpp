@@ -1,0 +1,71 @@
+// The items a phase lists from its row of the phase table: pages, or a field of the upstream snapshot.
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/run/item_list.hpp"
+#include "core/util/error.hpp"
+#include "fakes/memory_sink.hpp"
+#include "fakes/snapshot_builder.hpp"
+
+using pipeline::core::list_items;
+using pipeline::core::Phase;
+using pipeline::tests::MemorySink;
+using pipeline::tests::ocid_for;
+using pipeline::tests::publish_snapshot;
+using pipeline::tests::ranking_record;
+using pipeline::tests::SnapshotSpec;
+
+TEST_CASE("RANKING_FETCH lists page numbers 1 to ranking.pages") {
+    MemorySink sink;
+    CHECK(list_items(Phase::RankingFetch, 4, sink, nullptr) == std::vector<std::string>{"1", "2", "3", "4"});
+    CHECK(list_items(Phase::RankingFetch, 1, sink, nullptr) == std::vector<std::string>{"1"});
+}
+
+TEST_CASE("OCID_LOOKUP lists each distinct character name once, in rank order") {
+    MemorySink sink;
+    SnapshotSpec spec;
+    spec.phase = Phase::RankingFetch;
+    // Rankings shift between pages while they are fetched, so a name can appear twice.
+    spec.chunks = {{ranking_record(1, "아델"), ranking_record(2, "Bravo"), ranking_record(3, "아델")},
+                   {ranking_record(4, "Charlie"), ranking_record(5, "Bravo"), ranking_record(6, "델타")}};
+    const auto manifest = publish_snapshot(sink, spec);
+    CHECK(list_items(Phase::OcidLookup, 5, sink, &manifest) ==
+          std::vector<std::string>{"아델", "Bravo", "Charlie", "델타"});
+}
+
+TEST_CASE("the detail phases list the ocids of the OCID_LOOKUP snapshot") {
+    MemorySink sink;
+    SnapshotSpec spec;
+    spec.phase = Phase::OcidLookup;
+    spec.compression = pipeline::core::Compression::Zstd;
+    std::vector<std::string> expected;
+    std::vector<std::string> records;
+    for (const std::string name : {"아델", "Bravo", "Charlie"}) {
+        expected.push_back(ocid_for(name));
+        records.push_back(nlohmann::json{{"character_name", name}, {"ocid", ocid_for(name)}}.dump());
+    }
+    spec.chunks = {records};
+    const auto manifest = publish_snapshot(sink, spec);
+    CHECK(list_items(Phase::CharacterBasic, 5, sink, &manifest) == expected);
+    CHECK(list_items(Phase::ItemEquipment, 5, sink, &manifest) == expected);
+}
+
+TEST_CASE("an upstream record without the field a phase needs is an error naming the upstream run") {
+    MemorySink sink;
+    SnapshotSpec spec;
+    spec.phase = Phase::RankingFetch;
+    spec.chunks = {{ranking_record(1, "아델"), R"({"ranking":2})"}};
+    const auto manifest = publish_snapshot(sink, spec);
+    try {
+        list_items(Phase::OcidLookup, 5, sink, &manifest);
+        FAIL("no error");
+    } catch (const pipeline::core::Error& e) {
+        CHECK(std::string(e.what()).find(spec.run_id) != std::string::npos);
+        CHECK(std::string(e.what()).find("character_name") != std::string::npos);
+    }
+}
