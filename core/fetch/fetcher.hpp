@@ -15,8 +15,8 @@
 #include "core/fetch/rate_limiter.hpp"
 #include "core/fetch/transport.hpp"
 #include "core/state/ledger.hpp"
-#include "core/state/stop_signal.hpp"
 #include "core/util/error.hpp"
+#include "core/util/stop_flag.hpp"
 
 namespace pipeline::core {
 
