@@ -74,6 +74,11 @@ StopWatcher::Watch StopWatcher::watch(Phase phase, const std::string& run_id, St
     return Watch(*this, phase);
 }
 
+bool StopWatcher::watching(Phase phase) const {
+    const std::lock_guard lock(m_mutex);
+    return m_bindings.contains(phase);
+}
+
 void StopWatcher::unwatch(Phase phase) {
     const std::lock_guard lock(m_mutex);
     m_bindings.erase(phase);

@@ -51,6 +51,8 @@ class StopWatcher {
     /// Binds `flag` to stops of `phase` naming `run_id` until the returned Watch is destroyed, and checks the
     /// sentinel already present.
     [[nodiscard]] Watch watch(Phase phase, const std::string& run_id, StopFlag& flag);
+    /// True while a run of `phase` is bound to a flag.
+    bool watching(Phase phase) const;
     /// True when the watcher fell back to polling.
     bool polling() const { return m_polling; }
 
@@ -64,7 +66,7 @@ class StopWatcher {
     void check(Phase phase);
 
     RunDir m_run_dir;
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
     std::map<Phase, Binding> m_bindings;
     int m_inotify_fd = -1;
     int m_wake_fd = -1;

@@ -435,3 +435,33 @@ TEST_CASE("an answer without the promised shape is retried like a bad body, not 
     check_finished(rig, outcome, Phase::OcidLookup, RunState::Completed, 20);
     CHECK(rig.transport.start_times(rig.url_of_name(character_name(5))).size() == 2);
 }
+
+TEST_CASE("a ledger that can no longer be written fails the run cleanly, and the watcher lets go of its flag") {
+    Rig rig;
+    rig.publish_ranking(40);
+    // Once the run is under way, the ledger's lock file is replaced by a folder: every later ledger write
+    // fails, as on a full or read-only disk.
+    rig.transport.on_start([&](std::size_t starts, const std::string&) {
+        if (starts != 5) {
+            return;
+        }
+        const std::filesystem::path lock = rig.run_dir.ledger_lock();
+        std::error_code ec;
+        while (!std::filesystem::is_directory(lock)) { // a writer may recreate the file in between
+            std::filesystem::remove(lock, ec);
+            std::filesystem::create_directory(lock, ec);
+        }
+    });
+    StopFlag stop;
+    const PhaseOutcome outcome = rig.run(Phase::OcidLookup, stop);
+    rig.transport.on_start({});
+    CHECK(outcome.state == RunState::Failed);
+    CHECK(outcome.error.find("could not record the end of the run") != std::string::npos);
+    CHECK(outcome.error.find("ledger.lock") != std::string::npos);
+    // The checkpoint, written apart from the ledger, still says how the run ended.
+    CHECK(pipeline::core::load_checkpoint(
+              pipeline::core::checkpoint_path(rig.run_dir, k_date, Phase::OcidLookup, outcome.run_id))
+              .state == RunState::Failed);
+    // The run's binding to its stop flag is gone with the run, although its last ledger write threw.
+    CHECK_FALSE(rig.watcher->watching(Phase::OcidLookup));
+}
