@@ -7,10 +7,12 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/gc_command.hpp"
 #include "app/global_options.hpp"
 #include "app/run_command.hpp"
 #include "app/status_command.hpp"
 #include "app/stop_command.hpp"
+#include "app/verify_command.hpp"
 #include "core/fetch/curl_transport.hpp"
 #include "core/util/error.hpp"
 
@@ -26,16 +28,21 @@ int main(int argc, char** argv) {
     app::RunOptions run_options;
     app::StopOptions stop_options;
     app::StatusOptions status_options;
+    app::VerifyOptions verify_options;
+    app::GcOptions gc_options;
     app::add_global_options(app, global);
     CLI::App* run = app::add_run_command(app, run_options);
     CLI::App* stop = app::add_stop_command(app, stop_options);
     CLI::App* status = app::add_status_command(app, status_options);
+    CLI::App* verify = app::add_verify_command(app, verify_options);
+    CLI::App* gc = app::add_gc_command(app, gc_options);
     app.footer("Environment: PIPELINE_CONFIG (config file), the API key in the variable api.key_env names\n"
                "(default NEXON_API_KEY), NO_COLOR (no colour in status).\n"
                "Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 stopped, 4 phase already running,\n"
-               "5 stop --wait timed out. Run 'pipeline COMMAND --help' for each command.\n"
+               "5 stop --wait timed out; verify: 1 a phase BAD or MISSING; gc: 1 something not removed.\n"
+               "Run 'pipeline COMMAND --help' for each command.\n"
                "Example: pipeline run all && pipeline status");
-    for (CLI::App* command : {run, stop, status}) {
+    for (CLI::App* command : {run, stop, status, verify, gc}) {
         command->footer(
             command->get_footer() +
             "\nGlobal options (--config, --run-dir, --log-format, --log-file, -v, -q) may come before or "
@@ -58,6 +65,12 @@ int main(int argc, char** argv) {
         }
         if (status->parsed()) {
             return app::status_command(global, status_options);
+        }
+        if (verify->parsed()) {
+            return app::verify_command(global, verify_options);
+        }
+        if (gc->parsed()) {
+            return app::gc_command(global, gc_options);
         }
     } catch (const core::Error& e) {
         std::cerr << e.what() << std::endl;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Benchmarks of pipeline. Usage: scripts/bench.sh [throughput|ratelimit|memory|stop|all]... (default: all =
+# Benchmarks of pipeline. Usage: scripts/bench.sh [throughput|ratelimit|memory|verify|stop|all]... (default: all =
 # throughput, ratelimit, memory; stop latency is scripts/bench_stop.sh, also reachable here as `stop`).
 #   throughput  ITEM_EQUIPMENT of 5000 characters from nginx (static dump of the fake API) vs curl --parallel
 #   ratelimit   OCID_LOOKUP against the fake API's --rate-limit N with pipeline at 0.95*N: achieved share, 429s
 #   memory      peak RSS of ITEM_EQUIPMENT over 600 vs 5000 items
+#   verify      `pipeline verify` over 220 KB answers vs sha256sum + zstd -d of the same parts
 # Binaries come from $PIPELINE_BIN / $PIPELINE_FAKE_API, else build/. Missing Debian packages (nginx-light, curl,
 # jq, python3, time) are installed with apt-get. Servers bind 127.0.0.1 only; everything started is cleaned up.
 # Each benchmark's knobs are described at the top of its script under scripts/bench/.
@@ -12,13 +13,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=bench/lib.sh
 source "$here/bench/lib.sh"
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 benches=()
 for arg in "${@:-all}"; do
   case $arg in
     all) benches+=(throughput ratelimit memory) ;;
-    throughput | ratelimit | memory | stop) benches+=("$arg") ;;
+    throughput | ratelimit | memory | verify | stop) benches+=("$arg") ;;
     -h | --help) usage ;;
     *) echo "bench.sh: unknown benchmark '$arg'" >&2; usage ;;
   esac

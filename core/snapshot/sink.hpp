@@ -1,6 +1,7 @@
 #pragma once
 // Where snapshots go: a key/object store rooted at a folder or an S3 prefix (sinks/ holds the real ones).
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -8,6 +9,13 @@
 #include <vector>
 
 namespace pipeline::core {
+
+/// Something an interrupted write left behind: a local hidden temporary file, or an S3 multipart upload that was
+/// never completed. `key` is relative to the sink's root; `handle` is what removing it takes (the S3 upload id).
+struct Temporary {
+    std::string key;
+    std::string handle;
+};
 
 /// An object store with atomic whole-object writes. Keys are relative to the sink's root and use '/'.
 /// One instance is used by one thread at a time. Every failure throws core::Error (exit 1) naming the key,
@@ -26,6 +34,31 @@ class Sink {
     /// Removes what interrupted writes under `prefix` left behind (local: hidden temporaries; S3: incomplete
     /// multipart uploads).
     virtual void clean_temporaries(const std::string& prefix) = 0;
+    /// Streams an object to `consume` in pieces, in order, holding only a piece at a time where the sink can;
+    /// false when there is no such object. The default reads the object whole with get().
+    virtual bool read(const std::string& key, const std::function<void(std::string_view)>& consume) {
+        const std::optional<std::string> data = get(key);
+        if (!data) {
+            return false;
+        }
+        consume(*data);
+        return true;
+    }
+    /// Removes many objects (absent ones are no error), batched where the store allows; the local sink also
+    /// removes the folders this empties. The default removes them one by one.
+    virtual void remove_many(const std::vector<std::string>& keys) {
+        for (const std::string& key : keys) {
+            remove(key);
+        }
+    }
+    /// What writers that died before committing left under `prefix`, for gc to print and remove. The default
+    /// knows of none.
+    virtual std::vector<Temporary> stale_temporaries(const std::string& prefix) {
+        (void)prefix;
+        return {};
+    }
+    /// Removes one leftover that stale_temporaries() reported (no error when it is already gone).
+    virtual void remove_temporary(const Temporary& temporary) { (void)temporary; }
     /// Where the sink writes, for messages and the ledger ("/srv/data", "s3://bucket/prefix").
     virtual std::string describe() const = 0;
 };

@@ -97,7 +97,8 @@ std::string render_metrics(const std::vector<PhaseMetrics>& phases, SystemTime n
             [](const PhaseMetrics& p) { return std::string(p.entry.stop_requested ? "1" : "0"); });
     w.gauge("pipeline_phase_items_done", "Input items done (fetched or refused) in the latest run.",
             [](const PhaseMetrics& p) { return number(p.entry.progress.items_done); });
-    w.gauge("pipeline_phase_items_total", "Input items of the latest run.",
+    // Not "_items_total": Prometheus reserves the _total suffix for counters (promtool check metrics).
+    w.gauge("pipeline_phase_items_planned", "Input items the latest run has to do.",
             [](const PhaseMetrics& p) { return number(p.entry.progress.items_total); });
     w.gauge("pipeline_phase_records", "Records committed by the latest run.",
             [](const PhaseMetrics& p) { return number(p.entry.progress.records); });

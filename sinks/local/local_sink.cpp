@@ -1,9 +1,12 @@
 #include "sinks/local/local_sink.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
+#include <vector>
 
 #include "core/util/atomic_file.hpp"
 #include "core/util/error.hpp"
@@ -90,6 +93,87 @@ void LocalSink::clean_temporaries(const std::string& prefix) {
             std::filesystem::remove(it->path(), ignored);
         }
     }
+}
+
+bool LocalSink::read(const std::string& key, const std::function<void(std::string_view)>& consume) {
+    const std::filesystem::path path = m_root / key;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return false;
+        }
+        throw Error(ExitCode::Failed, "cannot open " + core::os_error(path, errno));
+    }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    // Big enough that a read costs little next to hashing it, small enough to stay in the cache.
+    std::vector<char> buffer(1u << 20);
+    for (;;) {
+        const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            const int error = errno;
+            ::close(fd);
+            throw Error(ExitCode::Failed, "cannot read " + core::os_error(path, error));
+        }
+        if (got == 0) {
+            break;
+        }
+        try {
+            consume(std::string_view(buffer.data(), static_cast<std::size_t>(got)));
+        } catch (...) {
+            ::close(fd);
+            throw;
+        }
+    }
+    ::close(fd);
+    return true;
+}
+
+void LocalSink::remove_many(const std::vector<std::string>& keys) {
+    std::set<std::filesystem::path> folders;
+    for (const std::string& key : keys) {
+        remove(key);
+        folders.insert((m_root / key).parent_path());
+    }
+    // Deepest first, so that a folder's emptied subfolders are gone before it is tried. rmdir refuses a folder
+    // that still holds anything, so nothing but empty folders goes, and never the root.
+    for (auto it = folders.rbegin(); it != folders.rend(); ++it) {
+        for (std::filesystem::path folder = *it; folder != m_root && folder.string().starts_with(m_root.string());
+             folder = folder.parent_path()) {
+            if (::rmdir(folder.c_str()) != 0) {
+                break;
+            }
+        }
+    }
+}
+
+std::vector<core::Temporary> LocalSink::stale_temporaries(const std::string& prefix) {
+    std::vector<core::Temporary> found;
+    std::error_code ec;
+    const std::filesystem::path start = walk_root(m_root, prefix);
+    if (!std::filesystem::is_directory(start, ec)) {
+        return found;
+    }
+    for (auto it = std::filesystem::recursive_directory_iterator(start, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (core::is_stale_temporary(it->path().filename().string())) {
+            std::string key = it->path().lexically_relative(m_root).generic_string();
+            if (key.starts_with(prefix)) {
+                found.push_back({std::move(key), ""});
+            }
+        }
+    }
+    if (ec) {
+        throw Error(ExitCode::Failed, "cannot list " + start.string() + ": " + ec.message());
+    }
+    std::ranges::sort(found, {}, &core::Temporary::key);
+    return found;
+}
+
+void LocalSink::remove_temporary(const core::Temporary& temporary) {
+    remove(temporary.key);
 }
 
 } // namespace pipeline::sinks

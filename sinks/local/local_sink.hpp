@@ -17,6 +17,10 @@ class LocalSink final : public core::Sink {
     std::vector<std::string> list(const std::string& prefix) override;
     void remove(const std::string& key) override;
     void clean_temporaries(const std::string& prefix) override;
+    bool read(const std::string& key, const std::function<void(std::string_view)>& consume) override;
+    void remove_many(const std::vector<std::string>& keys) override;
+    std::vector<core::Temporary> stale_temporaries(const std::string& prefix) override;
+    void remove_temporary(const core::Temporary& temporary) override;
     std::string describe() const override { return m_root.string(); }
 
   private:

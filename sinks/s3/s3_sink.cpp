@@ -1,5 +1,6 @@
 #include "sinks/s3/s3_sink.hpp"
 
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "core/snapshot/codec.hpp"
 #include "core/util/error.hpp"
 #include "core/util/text.hpp"
+#include "core/util/time_util.hpp"
 
 namespace pipeline::sinks {
 
@@ -192,6 +194,16 @@ std::string describe_answer(const HttpResponse& response) {
     return message.empty() ? code : code + ": " + message;
 }
 
+/// Base64 of the MD5 digest of `data` (the Content-MD5 header).
+std::string base64_md5(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr);
+    unsigned char encoded[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+    const int size = EVP_EncodeBlock(encoded, digest, static_cast<int>(length));
+    return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(size));
+}
+
 } // namespace
 
 S3Sink::S3Sink(S3SinkOptions options) : m_options(std::move(options)), m_backoff(m_options.backoff_base, m_options.backoff_max) {
@@ -230,6 +242,9 @@ HttpResponse S3Sink::send(const Call& call, bool missing_ok) {
     request.headers.emplace_back("x-amz-content-sha256", core::sha256_hex(call.body));
     if (!call.content_type.empty()) {
         request.headers.emplace_back("content-type", call.content_type);
+    }
+    if (!call.content_md5.empty()) {
+        request.headers.emplace_back("content-md5", call.content_md5);
     }
     request.signing = AwsSigning{m_options.access_key, m_options.secret_key, m_options.region, "s3"};
     request.timeout = m_options.timeout;
@@ -397,6 +412,90 @@ void S3Sink::clean_temporaries(const std::string& prefix) {
         spdlog::debug("cannot list multipart uploads under s3://{}/{}: {}", m_options.bucket, wanted,
                       error.what());
     }
+}
+
+// Added for gc: batched deletes and the listing of interrupted uploads, apart from the write path.
+void S3Sink::remove_many(const std::vector<std::string>& keys) {
+    constexpr std::size_t k_batch = 1000; // the most one DeleteObjects request may name
+    for (std::size_t begin = 0; begin < keys.size(); begin += k_batch) {
+        delete_batch(keys, begin, std::min(keys.size(), begin + k_batch));
+    }
+}
+
+void S3Sink::delete_batch(const std::vector<std::string>& keys, std::size_t begin, std::size_t end) {
+    std::string body = "<Delete><Quiet>true</Quiet>";
+    for (std::size_t i = begin; i < end; ++i) {
+        body += "<Object><Key>" + xml_escape(full_key(keys[i])) + "</Key></Object>";
+    }
+    body += "</Delete>";
+    const Call call{.method = "POST",
+                    .query = make_query({{"delete", ""}}),
+                    .body = body,
+                    .content_type = "application/xml",
+                    .about = full_key(keys[begin]) + " and " + std::to_string(end - begin - 1) + " more",
+                    .content_md5 = base64_md5(body)};
+    const HttpResponse answer = send(call, false);
+    // Quiet mode lists only the keys that could not be deleted, each in an <Error> element.
+    std::string problems;
+    for (const std::string_view error : xml_elements(answer.body, "Error")) {
+        problems += (problems.empty() ? "" : "; ") + xml_value(error, "Key") + ": " + xml_value(error, "Code");
+    }
+    if (!problems.empty()) {
+        throw Error(ExitCode::Failed, failure(call, "could not delete " + problems));
+    }
+}
+
+std::vector<core::Temporary> S3Sink::stale_temporaries(const std::string& prefix) {
+    const std::string root = m_options.prefix.empty() ? std::string() : m_options.prefix + "/";
+    const std::string wanted = full_key(prefix);
+    std::vector<core::Temporary> found;
+    std::string key_marker;
+    std::string id_marker;
+    try {
+        for (int page_count = 0; page_count < 100000; ++page_count) {
+            std::vector<std::pair<std::string, std::string>> params{{"uploads", ""}, {"prefix", wanted}};
+            if (!key_marker.empty()) {
+                params.emplace_back("key-marker", key_marker);
+                params.emplace_back("upload-id-marker", id_marker);
+            }
+            const HttpResponse page =
+                send({.method = "GET", .query = make_query(std::move(params)), .about = wanted}, false);
+            for (const std::string_view upload : xml_elements(page.body, "Upload")) {
+                const std::string key = xml_value(upload, "Key");
+                const std::string id = xml_value(upload, "UploadId");
+                // Another worker sharing the bucket may be uploading right now: only an upload started a day
+                // ago or more is surely abandoned (no chunk takes that long to send).
+                std::string initiated = xml_value(upload, "Initiated");
+                if (const std::size_t dot = initiated.find('.'); dot != std::string::npos) {
+                    initiated = initiated.substr(0, dot) + "Z";
+                }
+                const std::optional<core::SystemTime> started = core::parse_utc(initiated);
+                const bool old = started && *started < std::chrono::system_clock::now() - std::chrono::hours(24);
+                if (key.starts_with(root) && !id.empty() && old) {
+                    found.push_back({key.substr(root.size()), id});
+                }
+            }
+            const std::string next_key = xml_value(page.body, "NextKeyMarker");
+            const std::string next_id = xml_value(page.body, "NextUploadIdMarker");
+            // A server that repeats its markers would loop forever: stop when they do not advance.
+            if (xml_value(page.body, "IsTruncated") != "true" || next_key.empty() ||
+                (next_key == key_marker && next_id == id_marker)) {
+                break;
+            }
+            key_marker = next_key;
+            id_marker = next_id;
+        }
+    } catch (const Error& error) {
+        // As in clean_temporaries: some servers (s3rver) cannot list uploads, so there is nothing to report.
+        spdlog::debug("cannot list multipart uploads under s3://{}/{}: {}", m_options.bucket, wanted,
+                      error.what());
+    }
+    return found;
+}
+
+void S3Sink::remove_temporary(const core::Temporary& temporary) {
+    send({.method = "DELETE", .key = full_key(temporary.key), .query = make_query({{"uploadId", temporary.handle}})},
+         true);
 }
 
 } // namespace pipeline::sinks

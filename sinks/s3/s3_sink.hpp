@@ -43,6 +43,13 @@ class S3Sink final : public core::Sink {
     std::vector<std::string> list(const std::string& prefix) override;
     void remove(const std::string& key) override;
     void clean_temporaries(const std::string& prefix) override;
+    /// DeleteObjects in batches of up to 1000 keys; a key the server could not delete fails the call, naming it.
+    void remove_many(const std::vector<std::string>& keys) override;
+    /// The incomplete multipart uploads under `prefix` started at least a day ago (none when the server cannot
+    /// list uploads).
+    std::vector<core::Temporary> stale_temporaries(const std::string& prefix) override;
+    /// Aborts one incomplete multipart upload.
+    void remove_temporary(const core::Temporary& temporary) override;
     std::string describe() const override;
 
   private:
@@ -55,6 +62,8 @@ class S3Sink final : public core::Sink {
         std::string_view body = {};
         std::string content_type = {};
         std::string about = {};
+        std::string content_md5 = {}; ///< base64 MD5 of the body, which DeleteObjects requires
+
     };
 
     std::string full_key(const std::string& key) const;
@@ -62,6 +71,7 @@ class S3Sink final : public core::Sink {
     std::string failure(const Call& call, const std::string& cause) const;
     void put_multipart(const std::string& key, std::string_view data);
     void abort_upload(const std::string& key, const std::string& upload_id);
+    void delete_batch(const std::vector<std::string>& keys, std::size_t begin, std::size_t end);
 
     S3SinkOptions m_options;
     HttpClient m_http;

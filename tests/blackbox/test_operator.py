@@ -29,7 +29,7 @@ METRIC_FAMILIES = {
     "pipeline_phase_state": {"phase", "state"},
     "pipeline_phase_stop_requested": {"phase"},
     "pipeline_phase_items_done": {"phase"},
-    "pipeline_phase_items_total": {"phase"},
+    "pipeline_phase_items_planned": {"phase"},
     "pipeline_phase_records": {"phase"},
     "pipeline_phase_chunks": {"phase"},
     "pipeline_phase_requests": {"phase"},

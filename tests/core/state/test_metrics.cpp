@@ -126,7 +126,7 @@ TEST_CASE("the rendered text parses, and every family is a pipeline_ gauge with 
     const std::set<std::string> expected = {"pipeline_phase_state",
                                             "pipeline_phase_stop_requested",
                                             "pipeline_phase_items_done",
-                                            "pipeline_phase_items_total",
+                                            "pipeline_phase_items_planned",
                                             "pipeline_phase_records",
                                             "pipeline_phase_chunks",
                                             "pipeline_phase_requests",

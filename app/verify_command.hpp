@@ -1,0 +1,24 @@
+#pragma once
+// pipeline verify [PHASE] [--date YYYY-MM-DD] [--json]
+
+#include <CLI/CLI.hpp>
+
+#include "app/global_options.hpp"
+
+namespace pipeline::app {
+
+/// Options of `verify`.
+struct VerifyOptions {
+    std::string phase = "all";
+    std::string date;
+    bool json = false;
+};
+
+/// Adds the `verify` subcommand to app.
+CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options);
+
+/// Checks the date's snapshots against their manifests and prints one line per phase (or JSON); returns 0
+/// when every phase is OK, 1 when any is BAD or MISSING. Throws core::Error (exit 2) on a usage error.
+int verify_command(const GlobalOptions& global, const VerifyOptions& options);
+
+} // namespace pipeline::app
