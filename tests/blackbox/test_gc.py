@@ -22,12 +22,14 @@ OLD, OLDER, RECENT = days_ago(8), days_ago(10), days_ago(2)
 DEAD_PID = 2147483646  # above any pid_max: never a live process
 
 
-def harvest_dates(ws, *dates):
+def harvest_dates(ws, *dates, phases=("RANKING_FETCH",)):
+    """Runs `phases` for each date; returns {date: run id of the first phase}."""
     run_ids = {}
     for date in dates:
-        result = ws.run("run", "RANKING_FETCH", "--date", date)
-        assert result.returncode == 0, result.stderr
-        run_ids[date] = ws.status()["RANKING_FETCH"]["run_id"]
+        for phase in phases:
+            result = ws.run("run", phase, "--date", date)
+            assert result.returncode == 0, result.stderr
+        run_ids[date] = ws.status()[phases[0]]["run_id"]
     return run_ids
 
 
@@ -43,7 +45,7 @@ class GcLocalTest(PipelineTestCase):
         dry = ws.run("gc", "--keep-days", "5", "--dry-run")
         self.assertEqual(dry.returncode, 0, dry.stderr)
         expected = sorted(
-            [f"{ws.data_dir}/{date}/RANKING_FETCH/{run_ids[date]}/ (6 files)" for date in (OLDER, OLD)] +
+            [f"{ws.data_dir}/{date}/RANKING_FETCH/{run_ids[date]}/ (2 files)" for date in (OLDER, OLD)] +
             [str(checkpoints / f"{date}.RANKING_FETCH.{run_ids[date]}.json") for date in (OLDER, OLD)])
         self.assertEqual(sorted(line.removeprefix("WOULD_REMOVE ") for line in dry.stdout.splitlines()), expected)
         self.assertTrue(all(line.startswith("WOULD_REMOVE ") for line in dry.stdout.splitlines()))
@@ -149,9 +151,9 @@ class GcS3Test(PipelineTestCase):
     def test_gc_in_s3_removes_old_runs_and_is_idempotent(self):
         from test_s3 import S3Workspace
         with FakeApi(characters=300) as api:
-            # 5-record chunks: 60 parts per run, so one gc deletes well over a hundred objects.
+            # 5-record chunks: 60 OCID_LOOKUP parts per date, so one gc deletes well over a hundred objects.
             ws = S3Workspace(api.url, ranking_pages=2, chunk_records=5)
-            run_ids = harvest_dates(ws, OLDER, OLD, RECENT)
+            run_ids = harvest_dates(ws, OLDER, OLD, RECENT, phases=("RANKING_FETCH", "OCID_LOOKUP"))
         total = len(ws.keys())
         self.assertGreater(total, 150)
         dry = ws.run("gc", "--keep-days", "5", "--dry-run")
@@ -162,6 +164,7 @@ class GcS3Test(PipelineTestCase):
         root = f"s3://snapshots/{ws.prefix}"
         for date in (OLDER, OLD):
             self.assertRegex(result.stdout, re.escape(f"REMOVED {root}/{date}/RANKING_FETCH/{run_ids[date]}/ (") + r"\d+ files\)")
+            self.assertRegex(result.stdout, re.escape(f"REMOVED {root}/{date}/OCID_LOOKUP/") + r"\S+/ \(61 files\)")
         self.assertEqual(dry.stdout.replace("WOULD_REMOVE ", "REMOVED "), result.stdout)
         left = ws.keys()
         self.assertTrue(left and all(key.startswith(f"{ws.prefix}/{RECENT}/") for key in left), left[:5])
