@@ -6,12 +6,14 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/snapshot/codec.hpp"
 #include "core/snapshot/decompressor.hpp"
+#include "core/util/bounded_queue.hpp"
 #include "core/util/error.hpp"
 
 namespace pipeline::core {
@@ -123,6 +125,8 @@ VerifyResult bad(VerifyResult result, std::string file, std::string reason) {
 
 } // namespace
 
+// Decompressing and parsing JSON take about as long as each other, so the lines are checked on a second
+// thread while this one reads, hashes and decompresses: verify then keeps pace with `zstd -d` alone.
 PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry) {
     PartCheck check;
     Sha256 hash;
@@ -130,7 +134,36 @@ PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry
     const std::unique_ptr<Decompressor> decompressor =
         make_decompressor(compression_of(base_name(key)).value_or(Compression::None));
     std::optional<std::string> decode_problem;
-    const Decompressor::Output to_lines = [&lines](std::string_view piece) { lines.add(piece); };
+
+    constexpr std::size_t k_block = 1u << 20;
+    BoundedQueue<std::string> blocks(16); // room to run ahead while the checker waits for a core
+    std::thread checker([&blocks, &lines] {
+        while (!blocks.drained()) {
+            if (std::optional<std::string> block = blocks.pop(std::chrono::milliseconds(100))) {
+                lines.add(*block);
+            }
+        }
+    });
+    struct Join {
+        BoundedQueue<std::string>& queue;
+        std::thread& thread;
+        ~Join() {
+            queue.close();
+                if (thread.joinable()) {
+                thread.join();
+            }
+        }
+    } join{blocks, checker};
+
+    std::string block;
+    const Decompressor::Output to_lines = [&block, &blocks](std::string_view piece) {
+        block.append(piece);
+        if (block.size() >= k_block) {
+            blocks.push(std::move(block));
+            block = std::string();
+            block.reserve(k_block + (1u << 17));
+        }
+    };
     const bool found = sink.read(key, [&](std::string_view piece) {
         check.bytes += piece.size();
         hash.add(piece);
@@ -143,6 +176,10 @@ PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry
             decode_problem = e.what();
         }
     });
+    blocks.push(std::move(block));
+    blocks.close();
+    checker.join();
+    checker = std::thread(); // the guard's join() is now a no-op
     if (!found) {
         check.problem = "missing (listed in the manifest)";
         return check;

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import py_compile
 import signal
+import subprocess
 import tempfile
 import time
 import unittest
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from harness import DATE, FakeApi, PipelineTestCase, Workspace
+from harness import DATE, PIPELINE, FakeApi, PipelineTestCase, Workspace
 
 EXAMPLES = Path(os.environ.get("PIPELINE_SOURCE_DIR", Path(__file__).resolve().parents[2])) / "scripts" / "examples"
 
@@ -51,8 +52,8 @@ class KubernetesCronJobTest(PipelineTestCase):
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "pipeline.yaml"
             path.write_text(self.kinds["ConfigMap"]["data"]["pipeline.yaml"])
-            ws = Workspace("http://127.0.0.1:9")
-            result = ws.run("--config", path, "--run-dir", Path(folder) / "run", "status", "--json")
+            result = subprocess.run([PIPELINE, "--config", str(path), "--run-dir", str(Path(folder) / "run"), "status",
+                                     "--json"], capture_output=True, text=True, timeout=30)
             self.assertEqual(result.returncode, 0, result.stderr)
 
     def test_sigterm_stops_gracefully_within_the_grace_period(self):
