@@ -1,6 +1,6 @@
 #pragma once
 // `pipeline verify`: re-reads a date's snapshots and checks them against their manifests (the checks are listed
-// in docs/operations.md).
+// in docs/contract.md §2).
 
 #include <cstdint>
 #include <optional>

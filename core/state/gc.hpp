@@ -1,6 +1,6 @@
 #pragma once
 // `pipeline gc --keep-days N`: removes old dated snapshots with their checkpoints, and what killed runs left
-// behind, never anything of a RUNNING run (docs/operations.md).
+// behind, never anything of a RUNNING run (docs/contract.md §2).
 
 #include <chrono>
 #include <functional>
