@@ -32,3 +32,22 @@ TEST_CASE("duration_text reads as seconds, minutes or hours") {
     CHECK(duration_text(187) == "3m07s");
     CHECK(duration_text(7500) == "2h05m");
 }
+
+TEST_CASE("escape_controls shows control characters as escapes and keeps UTF-8 text") {
+    using pipeline::core::escape_controls;
+    // The terminal-title attack of issue 13: OSC 0 ; title BEL must come out as plain text.
+    CHECK(escape_controls("bad\x1b]0;pwned\x07 end") == "bad\\x1b]0;pwned\\x07 end");
+    CHECK(escape_controls("line1\nline2\r\tx") == "line1\\nline2\\r\\tx");
+    CHECK(escape_controls(std::string("nul\0x", 5)) == "nul\\x00x");
+    CHECK(escape_controls("del\x7f") == "del\\x7f");
+    CHECK(escape_controls("아델 Zakum ok") == "아델 Zakum ok");
+    // C1 CSI (U+009B) and a bidi override (U+202E) are escaped; invalid UTF-8 bytes too.
+    CHECK(escape_controls("a\xc2\x9b" "31mb") == "a\\u009b31mb");
+    CHECK(escape_controls("x\xe2\x80\xaey") == "x\\u202ey");
+    CHECK(escape_controls("bad\xff\xc3(") == "bad\\xff\\xc3(");
+    CHECK(escape_controls("\xe0\x80\x80") == "\\xe0\\x80\\x80"); // overlong
+    CHECK(escape_controls("").empty());
+    // Idempotent on its own output: a message escaped twice reads the same.
+    const std::string once = escape_controls("a\x1b[2Jb");
+    CHECK(escape_controls(once) == once);
+}
