@@ -3,9 +3,14 @@
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "core/snapshot/codec.hpp"
 #include "core/util/error.hpp"
+#include "core/util/json_fields.hpp"
+#include "core/util/run_id.hpp"
+#include "core/util/text.hpp"
+#include "core/util/time_util.hpp"
 
 namespace pipeline::core {
 
@@ -25,11 +30,6 @@ bool is_chunk_name(std::string_view file_name) { return file_name.starts_with("p
 
 json chunk_entry_to_json(const ChunkEntry& c) {
     return {{"name", c.name}, {"records", c.records}, {"bytes", c.bytes}, {"sha256", c.sha256}};
-}
-
-ChunkEntry chunk_entry_from_json(const json& c) {
-    return {c.at("name").get<std::string>(), c.at("records").get<std::uint64_t>(), c.at("bytes").get<std::uint64_t>(),
-            c.at("sha256").get<std::string>()};
 }
 
 std::string rejects_to_jsonl(const std::vector<RejectedItem>& rejects) {
@@ -63,63 +63,127 @@ json manifest_to_json(const Manifest& m) {
                 {"upstream", upstream}};
 }
 
-Manifest manifest_from_json(const json& j, const std::string& where) {
-    try {
-        Manifest m;
-        const std::optional<Phase> phase = parse_phase(j.at("phase").get<std::string>());
-        const std::optional<RunState> state = parse_state(j.at("state").get<std::string>());
-        if (!phase || !state) {
-            throw Error(ExitCode::Failed, where + ": unknown phase or state in manifest");
-        }
-        m.phase = *phase;
-        m.state = *state;
-        m.date = j.at("date").get<std::string>();
-        m.run_id = j.at("run_id").get<std::string>();
-        m.records = j.at("records").get<std::uint64_t>();
-        m.rejected = j.value("rejected", std::uint64_t{0});
-        m.started_at = j.value("started_at", "");
-        if (j.contains("finished_at") && j["finished_at"].is_string()) {
-            m.finished_at = j["finished_at"].get<std::string>();
-        }
-        for (const json& c : j.at("chunks")) {
-            m.chunks.push_back(chunk_entry_from_json(c));
-        }
-        if (j.contains("upstream") && j["upstream"].is_object()) {
-            m.upstream_phase = parse_phase(j["upstream"].value("phase", ""));
-            m.upstream_run_id = j["upstream"].value("run_id", "");
-        }
-        return m;
-    } catch (const json::exception& e) {
-        throw Error(ExitCode::Failed, where + ": malformed manifest: " + e.what());
+bool is_published_chunk_name(std::string_view name) {
+    if (!name.starts_with("part-")) {
+        return false;
     }
+    std::size_t digits = 0;
+    while (5 + digits < name.size() && name[5 + digits] >= '0' && name[5 + digits] <= '9') {
+        ++digits;
+    }
+    const std::string_view extension = name.substr(5 + digits);
+    return digits >= 5 && digits <= 9 &&
+           (extension == ".jsonl" || extension == ".jsonl.gz" || extension == ".jsonl.zst");
+}
+
+ChunkEntry chunk_entry_from_json(const JsonFields& j) {
+    ChunkEntry chunk;
+    chunk.name = j.string("name", 64);
+    if (!is_published_chunk_name(chunk.name)) {
+        j.fail("name", "'" + escape_controls(chunk.name) + "' is not a chunk name (part-NNNNN.jsonl[.gz|.zst])");
+    }
+    chunk.records = j.uint("records");
+    chunk.bytes = j.uint("bytes");
+    chunk.sha256 = j.string("sha256", 64);
+    if (chunk.sha256.size() != 64 || chunk.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        j.fail("sha256", "expected 64 lower-case hex digits, got '" + escape_controls(chunk.sha256) + "'");
+    }
+    return chunk;
+}
+
+Manifest manifest_from_json(const json& j, const std::string& where) {
+    const JsonFields fields(j, where);
+    Manifest m;
+    const std::string phase = fields.string("phase", 64);
+    const std::string state = fields.string("state", 32);
+    const std::optional<Phase> parsed_phase = parse_phase(phase);
+    const std::optional<RunState> parsed_state = parse_state(state);
+    if (!parsed_phase) {
+        fields.fail("phase", "unknown phase '" + escape_controls(phase) + "'");
+    }
+    if (!parsed_state) {
+        fields.fail("state", "unknown state '" + escape_controls(state) + "'");
+    }
+    m.phase = *parsed_phase;
+    m.state = *parsed_state;
+    m.date = fields.string("date", 64);
+    if (!parse_date(m.date)) {
+        fields.fail("date", "'" + escape_controls(m.date) + "' is not a date YYYY-MM-DD", ExitCode::Usage);
+    }
+    m.run_id = fields.run_id("run_id", true);
+    m.records = fields.uint("records");
+    m.rejected = fields.uint_or("rejected", 0);
+    m.started_at = fields.string_or("started_at", "", 64);
+    m.finished_at = fields.string_or("finished_at", "", 64);
+    const json& chunks = fields.array("chunks");
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        m.chunks.push_back(chunk_entry_from_json(fields.element("chunks", chunks[i], i)));
+    }
+    if (const std::optional<JsonFields> upstream = fields.optional_object("upstream")) {
+        const std::string up = upstream->string_or("phase", "", 64);
+        m.upstream_phase = parse_phase(up);
+        if (!up.empty() && !m.upstream_phase) {
+            upstream->fail("phase", "unknown phase '" + escape_controls(up) + "'");
+        }
+        m.upstream_run_id = upstream->run_id("run_id", false);
+    }
+    return m;
 }
 
 std::optional<Manifest> read_manifest(Sink& sink, Phase phase, const std::string& date, const std::string& run_id) {
+    if (!is_run_id(run_id)) {
+        throw Error(ExitCode::Usage, "refusing to read the manifest of run '" + escape_controls(run_id) +
+                                          "': not a run id pipeline generates (" + std::string(k_run_id_form) + ")");
+    }
     const std::string key = run_prefix(date, phase, run_id) + std::string(k_manifest_name);
+    const std::string where = sink.describe() + "/" + key;
     const std::optional<std::string> text = sink.get(key);
     if (!text) {
         return std::nullopt;
     }
     const json j = json::parse(*text, nullptr, false);
     if (j.is_discarded()) {
-        throw Error(ExitCode::Failed, sink.describe() + "/" + key + ": manifest is not valid JSON");
+        throw Error(ExitCode::Failed, where + ": manifest is not valid JSON");
     }
-    return manifest_from_json(j, sink.describe() + "/" + key);
+    Manifest manifest = manifest_from_json(j, where);
+    if (manifest.phase != phase || manifest.date != date || manifest.run_id != run_id) {
+        throw Error(ExitCode::Usage, where + ": refused manifest: it describes " +
+                                          run_prefix(manifest.date, manifest.phase, manifest.run_id) +
+                                          ", not the folder it is in");
+    }
+    return manifest;
 }
 
 std::optional<Manifest> newest_completed(Sink& sink, Phase phase, const std::string& date) {
     const std::string prefix = date + "/" + std::string(phase_name(phase)) + "/";
     std::optional<Manifest> newest;
+    std::vector<Error> problems;
     for (const std::string& key : sink.list(prefix)) {
         if (!key.ends_with("/" + std::string(k_manifest_name))) {
             continue;
         }
         const std::string run_id = key.substr(prefix.size(), key.size() - prefix.size() - k_manifest_name.size() - 1);
-        std::optional<Manifest> manifest = read_manifest(sink, phase, date, run_id);
+        std::optional<Manifest> manifest;
+        try {
+            manifest = read_manifest(sink, phase, date, run_id);
+        } catch (const Error& e) {
+            problems.push_back(e);
+            continue;
+        }
         if (manifest && manifest->state == RunState::Completed &&
             (!newest || std::tie(manifest->finished_at, manifest->run_id) >
                             std::tie(newest->finished_at, newest->run_id))) {
             newest = std::move(manifest);
+        }
+    }
+    // An unreadable old manifest must not block every downstream phase when a good snapshot exists; with
+    // none, its error says more than "no snapshot".
+    if (!problems.empty()) {
+        if (!newest) {
+            throw problems.front();
+        }
+        for (const Error& problem : problems) {
+            spdlog::warn("skipping snapshot: {}", problem.what());
         }
     }
     return newest;

@@ -59,22 +59,33 @@ bool is_chunk_name(std::string_view file_name);
 inline constexpr std::string_view k_manifest_name = "_manifest.json";
 inline constexpr std::string_view k_rejects_name = "_rejects.jsonl";
 
-/// A chunk's manifest (and checkpoint) entry: {"name", "records", "bytes", "sha256"}, and back (throws
-/// nlohmann::json::exception when a field is missing or of the wrong type).
+class JsonFields;
+
+/// True for the chunk names pipeline publishes: "part-" 5 to 9 digits ".jsonl", ".jsonl.gz" or ".jsonl.zst".
+bool is_published_chunk_name(std::string_view file_name);
+
+/// A chunk's manifest (and checkpoint) entry: {"name", "records", "bytes", "sha256"}, and back. Reading
+/// throws core::Error naming the file and field when a type is wrong, the name is not a chunk name or sha256
+/// is not 64 hex digits.
 nlohmann::json chunk_entry_to_json(const ChunkEntry& chunk);
-ChunkEntry chunk_entry_from_json(const nlohmann::json& json);
+ChunkEntry chunk_entry_from_json(const JsonFields& fields);
 
 /// The contents of _rejects.jsonl: {"item": key, "status", "error", "message"} per line.
 std::string rejects_to_jsonl(const std::vector<RejectedItem>& rejects);
 
+/// Converts a manifest to its JSON object.
 nlohmann::json manifest_to_json(const Manifest& manifest);
-/// Parses a manifest; throws core::Error naming `where` when it is malformed.
+/// Parses a manifest; throws core::Error naming `where` and the field when it is malformed (wrong types, a
+/// run id, date or chunk name not of the form pipeline writes).
 Manifest manifest_from_json(const nlohmann::json& json, const std::string& where);
 
 /// The newest COMPLETED snapshot of `phase` for `date` (by finished_at); nullopt when there is none.
+/// Unreadable manifests are skipped with a warning when a good snapshot exists; with none, the first one's
+/// error is thrown (core::Error naming it).
 std::optional<Manifest> newest_completed(Sink& sink, Phase phase, const std::string& date);
 
-/// The manifest of one run, if published.
+/// The manifest of one run, if published. Throws core::Error when `run_id` is not a run id, or the manifest
+/// is malformed or describes another run than its folder.
 std::optional<Manifest> read_manifest(Sink& sink, Phase phase, const std::string& date, const std::string& run_id);
 
 /// Reads every record (one JSON text per line) of a snapshot in chunk order, checking each chunk's size and

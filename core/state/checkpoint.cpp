@@ -3,10 +3,15 @@
 #include <functional>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "core/util/atomic_file.hpp"
 #include "core/util/error.hpp"
+#include "core/util/json_fields.hpp"
 #include "core/util/process.hpp"
+#include "core/util/run_id.hpp"
+#include "core/util/text.hpp"
+#include "core/util/time_util.hpp"
 
 namespace pipeline::core {
 
@@ -60,7 +65,9 @@ std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, std::optiona
         const std::optional<Phase> named = parse_phase(name.substr(first + 1, second - first - 1));
         CheckpointFile entry{name.substr(0, first), named.value_or(Phase::RankingFetch),
                              name.substr(second + 1, name.size() - second - 1 - 5), file.path()};
-        if (!named || (phase && *named != *phase) || (!date.empty() && entry.date != date)) {
+        // A file whose name holds no run id of pipeline's form was not written by pipeline: callers build
+        // paths from entry.run_id, so it is never listed.
+        if (!named || !is_run_id(entry.run_id) || (phase && *named != *phase) || (!date.empty() && entry.date != date)) {
             continue;
         }
         files.push_back(std::move(entry));
@@ -101,56 +108,128 @@ void save_checkpoint(const RunDir& run_dir, const Checkpoint& c) {
     write_file_atomically(checkpoint_path(run_dir, c.date, c.phase, c.run_id), j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
-Checkpoint load_checkpoint(const std::filesystem::path& path) {
-    const json j = json::parse(read_file(path), nullptr, false);
-    try {
-        Checkpoint c;
-        c.phase = parse_phase(j.at("phase").get<std::string>()).value();
-        c.date = j.at("date").get<std::string>();
-        c.run_id = j.at("run_id").get<std::string>();
-        c.state = parse_state(j.at("state").get<std::string>()).value();
-        c.started_at = j.at("started_at").get<std::string>();
-        c.pid = j.at("pid").get<pid_t>();
-        c.pid_start_ticks = j.at("pid_start_ticks").get<std::uint64_t>();
-        const std::string compression = j.at("compression").get<std::string>();
-        c.compression = parse_compression(compression).value(); // unknown: malformed, never silently gzip
-        c.upstream_run_id = j.at("upstream_run_id").get<std::string>();
-        c.done.resize(j.at("items_total").get<std::size_t>());
-        for (const json& range : j.at("done")) {
-            for (std::size_t i = range.at(0).get<std::size_t>(); i <= range.at(1).get<std::size_t>(); ++i) {
-                c.done.add(i);
-            }
+namespace {
+
+// Inclusive [first, last] ranges, ascending and disjoint, inside [0, items_total): reading them costs at most
+// items_total steps, whatever the file says.
+void read_done_ranges(const JsonFields& j, std::size_t items_total, DoneSet& done) {
+    const json& ranges = j.array("done");
+    std::optional<std::size_t> previous_last;
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+        const json& range = ranges[i];
+        const std::string field = "done[" + std::to_string(i) + "]";
+        if (!range.is_array() || range.size() != 2 || !range[0].is_number_unsigned() ||
+            !range[1].is_number_unsigned()) {
+            j.fail(field, "expected [first, last] item numbers, got " + json_excerpt(range));
         }
-        for (const json& chunk : j.at("chunks")) {
-            c.chunks.push_back(chunk_entry_from_json(chunk));
+        const std::uint64_t first = range[0].get<std::uint64_t>();
+        const std::uint64_t last = range[1].get<std::uint64_t>();
+        if (first > last || last >= items_total || (previous_last && first <= *previous_last)) {
+            j.fail(field, "range " + json_excerpt(range) + " is not ascending and inside 0.." +
+                              (items_total == 0 ? std::string("(no items)") : std::to_string(items_total - 1)));
         }
-        for (const json& r : j.at("rejects")) {
-            c.rejects.push_back({r.at("item").get<std::size_t>(), r.at("key").get<std::string>(),
-                                 r.at("status").get<long>(), r.at("error").get<std::string>(),
-                                 r.at("message").get<std::string>()});
+        for (std::size_t item = first; item <= last; ++item) {
+            done.add(item);
         }
-        c.records = j.at("records").get<std::uint64_t>();
-        if (const auto counters = j.find("counters"); counters != j.end() && counters->is_object()) {
-            c.counters = progress_from_json(*counters);
-        }
-        if (j.contains("error") && j["error"].is_string()) {
-            c.error = j["error"].get<std::string>();
-        }
-        return c;
-    } catch (const std::exception& e) {
-        throw Error(ExitCode::Failed, path.string() + ": unreadable checkpoint: " + e.what());
+        previous_last = last;
     }
 }
 
+} // namespace
+
+Checkpoint load_checkpoint(const std::filesystem::path& path) {
+    const json j = json::parse(read_file(path), nullptr, false);
+    if (j.is_discarded()) {
+        throw Error(ExitCode::Failed, path.string() + ": unreadable checkpoint: not valid JSON");
+    }
+    const JsonFields fields(j, path.string());
+    Checkpoint c;
+    const std::string phase = fields.string("phase", 64);
+    const std::optional<Phase> parsed_phase = parse_phase(phase);
+    if (!parsed_phase) {
+        fields.fail("phase", "unknown phase '" + escape_controls(phase) + "'");
+    }
+    c.phase = *parsed_phase;
+    c.date = fields.string("date", 64);
+    if (!parse_date(c.date)) {
+        fields.fail("date", "'" + escape_controls(c.date) + "' is not a date YYYY-MM-DD", ExitCode::Usage);
+    }
+    c.run_id = fields.run_id("run_id", true);
+    // The file name is how runs are found: a file claiming another run than its name is refused.
+    const std::filesystem::path expected = checkpoint_path(RunDir(path.parent_path()), c.date, c.phase, c.run_id);
+    if (path.filename() != expected.filename()) {
+        throw Error(ExitCode::Usage, path.string() + ": refused checkpoint: it describes " +
+                                          expected.filename().string() + ", not the run its file name says");
+    }
+    const std::string state = fields.string("state", 32);
+    const std::optional<RunState> parsed_state = parse_state(state);
+    if (!parsed_state) {
+        fields.fail("state", "unknown state '" + escape_controls(state) + "'");
+    }
+    c.state = *parsed_state;
+    c.started_at = fields.string("started_at", 64);
+    c.pid = static_cast<pid_t>(fields.uint("pid", k_max_pid));
+    c.pid_start_ticks = fields.uint("pid_start_ticks");
+    const std::string compression = fields.string("compression", 16);
+    const std::optional<Compression> parsed_compression = parse_compression(compression);
+    if (!parsed_compression) { // never silently gzip
+        fields.fail("compression", "expected gzip, zstd or none, got '" + escape_controls(compression) + "'");
+    }
+    c.compression = *parsed_compression;
+    c.upstream_run_id = fields.run_id("upstream_run_id", false);
+    const std::size_t items_total = fields.uint("items_total", k_max_checkpoint_items);
+    c.done.resize(items_total);
+    read_done_ranges(fields, items_total, c.done);
+    const json& chunks = fields.array("chunks");
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        c.chunks.push_back(chunk_entry_from_json(fields.element("chunks", chunks[i], i)));
+    }
+    const json& rejects = fields.array("rejects");
+    for (std::size_t i = 0; i < rejects.size(); ++i) {
+        const JsonFields r = fields.element("rejects", rejects[i], i);
+        RejectedItem item;
+        item.index = r.uint("item", items_total == 0 ? 0 : items_total - 1);
+        item.key = r.string("key");
+        item.status = static_cast<long>(r.uint("status", 999));
+        item.error = r.string("error");
+        item.message = r.string("message", 65536);
+        c.rejects.push_back(std::move(item));
+    }
+    c.records = fields.uint("records");
+    if (const std::optional<JsonFields> counters = fields.optional_object("counters")) {
+        c.counters = progress_from_json(*counters);
+    }
+    c.error = fields.optional_string("error");
+    return c;
+}
+
 namespace {
-// The newest checkpoint of phase/date for which `wanted` holds.
+// The newest checkpoint of phase/date for which `wanted` holds. An unreadable file is skipped with a warning
+// when a good one is found (an old corrupt run must not block every later one); when none is, the first
+// error is thrown, so that a resume never silently starts over.
 std::optional<Checkpoint> find_newest(const RunDir& run_dir, Phase phase, const std::string& date,
                                       const std::function<bool(const Checkpoint&)>& wanted) {
     std::optional<Checkpoint> newest;
+    std::vector<Error> problems;
     for (const CheckpointFile& file : list_checkpoints(run_dir, phase, date)) {
-        Checkpoint c = load_checkpoint(file.path);
+        std::optional<Checkpoint> loaded;
+        try {
+            loaded = load_checkpoint(file.path);
+        } catch (const Error& e) {
+            problems.push_back(e);
+            continue;
+        }
+        Checkpoint& c = *loaded;
         if (wanted(c) && (!newest || std::tie(c.started_at, c.run_id) > std::tie(newest->started_at, newest->run_id))) {
             newest = std::move(c);
+        }
+    }
+    if (!problems.empty()) {
+        if (!newest) {
+            throw problems.front();
+        }
+        for (const Error& problem : problems) {
+            spdlog::warn("skipping checkpoint: {}", problem.what());
         }
     }
     return newest;

@@ -70,7 +70,12 @@ std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, std::optiona
 /// Replaces the checkpoint file whole; throws core::Error naming the path on failure.
 void save_checkpoint(const RunDir& run_dir, const Checkpoint& checkpoint);
 
-/// Loads a checkpoint file; throws core::Error naming the path when it is unreadable or malformed.
+/// The most input items a checkpoint may list (a ranking of 200-entry pages has a few million at most).
+inline constexpr std::uint64_t k_max_checkpoint_items = 100'000'000;
+
+/// Loads a checkpoint file; throws core::Error naming the path and field when it is unreadable or malformed:
+/// a wrong type, a pid or item number out of range, done ranges not ascending inside items_total, a run id or
+/// chunk name not of the form pipeline writes, or contents that do not match the file's name.
 Checkpoint load_checkpoint(const std::filesystem::path& path);
 
 /// The newest run of `phase` on `date` in any state (by start time); nullopt when it never ran.

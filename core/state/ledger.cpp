@@ -8,7 +8,10 @@
 #include "core/util/atomic_file.hpp"
 #include "core/util/error.hpp"
 #include "core/util/file_lock.hpp"
+#include "core/util/json_fields.hpp"
 #include "core/util/process.hpp"
+#include "core/util/text.hpp"
+#include "core/util/time_util.hpp"
 
 namespace pipeline::core {
 
@@ -18,31 +21,38 @@ namespace {
 
 json nullable(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 
-std::string string_or_empty(const json& j, const char* key) {
-    const auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+// Dates name folders and keys too.
+std::string checked_date(const JsonFields& fields, std::string_view key) {
+    std::string date = fields.string_or(std::string(key), "", 64);
+    if (!date.empty() && !parse_date(date)) {
+        fields.fail(key, "'" + escape_controls(date) + "' is not a date YYYY-MM-DD", ExitCode::Usage);
+    }
+    return date;
 }
 
-LedgerEntry entry_from_json(Phase phase, const json& j) {
+LedgerEntry entry_from_json(Phase phase, const JsonFields& j) {
     LedgerEntry e;
     e.phase = phase;
-    e.state = parse_state(j.value("state", "IDLE")).value_or(RunState::Idle);
-    e.run_id = string_or_empty(j, "run_id");
-    e.date = string_or_empty(j, "date");
-    e.pid = j.value("pid", json(0)).is_number() ? j.value("pid", 0) : 0;
-    e.pid_start_ticks = j.value("pid_start_ticks", std::uint64_t{0});
-    e.started_at = string_or_empty(j, "started_at");
-    e.updated_at = string_or_empty(j, "updated_at");
-    e.finished_at = string_or_empty(j, "finished_at");
-    e.stop_requested = j.value("stop_requested", false);
-    if (const auto it = j.find("progress"); it != j.end() && it->is_object()) {
-        e.progress = progress_from_json(*it);
+    const std::string state = j.string_or("state", "IDLE", 32);
+    const std::optional<RunState> parsed = parse_state(state);
+    if (!parsed) {
+        j.fail("state", "unknown state '" + escape_controls(state) + "'");
     }
-    if (const auto it = j.find("error"); it != j.end() && it->is_string()) {
-        e.error = it->get<std::string>();
+    e.state = *parsed;
+    e.run_id = j.run_id("run_id", false);
+    e.date = checked_date(j, "date");
+    e.pid = static_cast<pid_t>(j.uint_or("pid", 0, k_max_pid));
+    e.pid_start_ticks = j.uint_or("pid_start_ticks", 0);
+    e.started_at = j.string_or("started_at", "", 64);
+    e.updated_at = j.string_or("updated_at", "", 64);
+    e.finished_at = j.string_or("finished_at", "", 64);
+    e.stop_requested = j.boolean_or("stop_requested", false);
+    if (const std::optional<JsonFields> progress = j.optional_object("progress")) {
+        e.progress = progress_from_json(*progress);
     }
-    e.upstream_run_id = string_or_empty(j, "upstream_run_id");
-    e.sink = string_or_empty(j, "sink");
+    e.error = j.optional_string("error");
+    e.upstream_run_id = j.run_id("upstream_run_id", false);
+    e.sink = j.string_or("sink", "");
     return e;
 }
 
@@ -51,21 +61,20 @@ LedgerEntries parse_ledger(const std::string& text, const std::filesystem::path&
     for (Phase phase : k_all_phases) {
         entries[static_cast<std::size_t>(phase)].phase = phase;
     }
-    json root;
-    try {
-        root = json::parse(text);
-    } catch (const json::exception& e) {
-        throw Error(ExitCode::Failed, path.string() + ": the ledger is not valid JSON: " + e.what());
+    const json root = json::parse(text, nullptr, false);
+    if (root.is_discarded()) {
+        throw Error(ExitCode::Failed, path.string() + ": the ledger is not valid JSON (fix or remove the file)");
     }
-    const auto phases = root.find("phases");
-    if (!root.is_object() || phases == root.end() || !phases->is_array()) {
-        throw Error(ExitCode::Failed, path.string() + ": the ledger has no 'phases' list");
-    }
-    for (const json& item : *phases) {
-        const std::optional<Phase> phase = parse_phase(item.value("phase", ""));
-        if (phase) {
-            entries[static_cast<std::size_t>(*phase)] = entry_from_json(*phase, item);
+    const JsonFields fields(root, path.string());
+    const json& phases = fields.array("phases");
+    for (std::size_t i = 0; i < phases.size(); ++i) {
+        const JsonFields item = fields.element("phases", phases[i], i);
+        const std::string name = item.string("phase", 64);
+        const std::optional<Phase> phase = parse_phase(name);
+        if (!phase) {
+            continue; // a phase this version does not know: nothing of it is shown or touched
         }
+        entries[static_cast<std::size_t>(*phase)] = entry_from_json(*phase, item);
     }
     return entries;
 }
@@ -90,22 +99,24 @@ json progress_to_json(const Progress& p) {
                 {"rejected", p.rejected},     {"retries_by_class", by_class}};
 }
 
-Progress progress_from_json(const json& j) {
+Progress progress_from_json(const JsonFields& j) {
     Progress p;
-    p.items_done = j.value("items_done", std::uint64_t{0});
-    p.items_total = j.value("items_total", std::uint64_t{0});
-    p.records = j.value("records", std::uint64_t{0});
-    p.chunks = j.value("chunks", std::uint64_t{0});
-    p.requests = j.value("requests", std::uint64_t{0});
-    p.retries = j.value("retries", std::uint64_t{0});
-    p.rejected = j.value("rejected", std::uint64_t{0});
-    if (const auto by_class = j.find("retries_by_class"); by_class != j.end() && by_class->is_object()) {
+    p.items_done = j.uint_or("items_done", 0);
+    p.items_total = j.uint_or("items_total", 0);
+    p.records = j.uint_or("records", 0);
+    p.chunks = j.uint_or("chunks", 0);
+    p.requests = j.uint_or("requests", 0);
+    p.retries = j.uint_or("retries", 0);
+    p.rejected = j.uint_or("rejected", 0);
+    if (const std::optional<JsonFields> by_class = j.optional_object("retries_by_class")) {
         for (const RetryClassField& field : k_retry_class_fields) {
-            p.*field.count = by_class->value(std::string(field.key), std::uint64_t{0});
+            p.*field.count = by_class->uint_or(field.key, 0);
         }
     }
     return p;
 }
+
+Progress progress_from_json(const json& j) { return progress_from_json(JsonFields(j, "progress")); }
 
 json entry_to_json(const LedgerEntry& e) {
     return json{{"phase", phase_name(e.phase)},

@@ -70,8 +70,16 @@ struct LedgerEntry {
 /// The entries of all four phases, in phase order.
 using LedgerEntries = std::array<LedgerEntry, 4>;
 
+class JsonFields;
+
+/// The largest pid a state file may hold (Linux's PID_MAX_LIMIT); a larger or non-integer pid is refused.
+inline constexpr std::uint64_t k_max_pid = 4194304;
+
 /// The "progress" object of docs/contract.md §5 (with "retries_by_class"), and back (missing fields are zero).
 nlohmann::json progress_to_json(const Progress& progress);
+/// Reads a "progress" object; throws core::Error naming the file and field of a wrong type.
+Progress progress_from_json(const JsonFields& fields);
+/// As above, for an object without a file (errors name "progress").
 Progress progress_from_json(const nlohmann::json& json);
 
 /// Converts an entry to the JSON object of docs/contract.md §5 (plus extra fields).
@@ -86,7 +94,9 @@ class Ledger {
     explicit Ledger(RunDir run_dir) : m_run_dir(std::move(run_dir)) {}
 
     /// Reads the ledger without taking the lock (the file is only ever replaced whole). A missing file
-    /// means every phase IDLE. Throws core::Error (exit 1) when the file cannot be read or parsed.
+    /// means every phase IDLE. Throws core::Error (exit 1) naming the file and field when the file cannot be
+    /// read or parsed, a field has the wrong type or range, or a run id or date has not the form pipeline
+    /// writes.
     LedgerEntries read() const;
 
     /// Under the ledger lock: reads, lets `change` edit the phase's entry, and replaces the file whole

@@ -7,9 +7,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
 
 #include "core/state/ledger.hpp"
 #include "core/util/atomic_file.hpp"
+#include "core/util/run_id.hpp"
 #include "core/util/text.hpp"
 
 namespace pipeline::core {
@@ -34,12 +38,28 @@ std::optional<std::string> request_stop(const RunDir& run_dir, Phase phase) {
 }
 
 std::string read_stop_request(const RunDir& run_dir, Phase phase) {
-    std::ifstream in(run_dir.stop_sentinel(phase));
-    std::string run_id;
+    const std::filesystem::path path = run_dir.stop_sentinel(phase);
+    std::ifstream in(path);
+    std::string line;
     if (in) {
-        std::getline(in, run_id);
+        std::getline(in, line);
     }
-    return std::string(trim(run_id));
+    std::string run_id(trim(line));
+    if (!run_id.empty() && !is_run_id(run_id)) {
+        // A stop is only ever bound to a run id pipeline wrote. Said once per content: the watcher reads the
+        // file on every change and every poll.
+        static std::mutex mutex;
+        static std::string last_refused;
+        const std::lock_guard lock(mutex);
+        const std::string what = path.string() + "\n" + run_id;
+        if (what != last_refused) {
+            last_refused = what;
+            spdlog::warn("ignoring stop sentinel {}: '{}' is not a run id pipeline generates ({})", path.string(),
+                         escape_controls(run_id.substr(0, 80)), k_run_id_form);
+        }
+        return "";
+    }
+    return run_id;
 }
 
 void clear_stop_request(const RunDir& run_dir, Phase phase, std::string_view run_id) {

@@ -20,7 +20,8 @@ namespace pipeline::core {
 /// Throws core::Error naming the file when the sentinel or the ledger cannot be written.
 std::optional<std::string> request_stop(const RunDir& run_dir, Phase phase);
 
-/// The run id the phase's sentinel names (trimmed); empty when there is none or it cannot be read.
+/// The run id the phase's sentinel names (trimmed); empty when there is none, it cannot be read, or it is not
+/// a run id of the form pipeline generates (then warned about once).
 std::string read_stop_request(const RunDir& run_dir, Phase phase);
 
 /// Removes the phase's sentinel when it names `run_id`, or whatever it names when `run_id` is empty. Call it
