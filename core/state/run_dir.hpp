@@ -13,8 +13,14 @@ class RunDir {
     explicit RunDir(std::filesystem::path root) : m_root(std::move(root)) {}
 
     /// Creates the folder (mode 0700) and its checkpoints/ subfolder if missing; throws core::Error naming
-    /// the path on failure.
+    /// the path on failure (exit 1, also when they exist but this user cannot write them), and as
+    /// check_existing() when they exist but are not private.
     void create() const;
+
+    /// Refuses (core::Error, exit 2, naming the folder and its mode) a run directory or checkpoints/ folder
+    /// that exists but is not owned by the effective user or that group or others may write to. A missing
+    /// folder is fine (nothing ran yet).
+    void check_existing() const;
 
     const std::filesystem::path& root() const { return m_root; }
     std::filesystem::path ledger() const { return m_root / "ledger.json"; }
