@@ -8,15 +8,20 @@
 #include <spdlog/spdlog.h>
 
 #include "app/console.hpp"
+#include "core/config/url_check.hpp"
+#include "core/state/run_dir.hpp"
 #include "core/util/error.hpp"
 #include "core/util/log_context.hpp"
+#include "core/util/text.hpp"
 #include "core/util/time_util.hpp"
 
 namespace pipeline::app {
 
 namespace {
 
-// One JSON object per line: ts, level, phase, run_id, message.
+// One JSON object per line: ts, level, message, and phase and run_id whenever the thread works for a phase.
+// Control characters are escaped by JSON itself, bytes that are not UTF-8 replaced, so a message from the
+// network can neither break the line nor reach a terminal raw.
 class JsonFormatter final : public spdlog::formatter {
   public:
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
@@ -32,12 +37,35 @@ class JsonFormatter final : public spdlog::formatter {
         const core::LogContext& context = core::log_context();
         if (!context.phase.empty()) {
             line["phase"] = context.phase;
+        }
+        if (!context.run_id.empty()) {
             line["run_id"] = context.run_id;
         }
         const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
         dest.append(text.data(), text.data() + text.size());
     }
     std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
+
+// Text lines: the pattern's, with the message's control characters escaped (an error text from the API
+// holding ESC ] 0 ; ... BEL must not retitle the operator's terminal, nor a newline forge a log line).
+class EscapingFormatter final : public spdlog::formatter {
+  public:
+    EscapingFormatter() : m_pattern(make_pattern()) {}
+    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+        const std::string payload = core::escape_controls(std::string_view(msg.payload.data(), msg.payload.size()));
+        spdlog::details::log_msg escaped = msg;
+        escaped.payload = spdlog::string_view_t(payload.data(), payload.size());
+        m_pattern->format(escaped, dest);
+    }
+    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<EscapingFormatter>(); }
+
+  private:
+    static std::unique_ptr<spdlog::formatter> make_pattern() {
+        return std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %v",
+                                                           spdlog::pattern_time_type::utc);
+    }
+    std::unique_ptr<spdlog::formatter> m_pattern;
 };
 
 } // namespace
@@ -82,6 +110,12 @@ core::Config load_config(const GlobalOptions& options) {
     if (!options.run_dir.empty()) {
         config.run_dir = options.run_dir;
     }
+    // Every command reads control files from the run directory: one that others may write is refused before
+    // anything in it is believed (docs/hardening-state.md).
+    core::RunDir(config.run_dir).check_existing();
+    if (const std::optional<std::string> warning = core::plain_http_warning(config)) {
+        spdlog::warn("{}", *warning);
+    }
     return config;
 }
 
@@ -101,8 +135,7 @@ void setup_logging(const GlobalOptions& options) {
     if (options.log_format == "json") {
         logger->set_formatter(std::make_unique<JsonFormatter>());
     } else {
-        logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-            "%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc));
+        logger->set_formatter(std::make_unique<EscapingFormatter>());
     }
     logger->set_level(options.verbose ? spdlog::level::debug
                                       : (options.quiet && options.log_file.empty() ? spdlog::level::warn

@@ -25,7 +25,8 @@ struct GlobalOptions {
 void add_global_options(CLI::App& app, GlobalOptions& options);
 
 /// Loads the config the options name (a missing default ./pipeline.yaml means built-in defaults) and applies
-/// --run-dir. Throws core::Error (exit 2) on a bad config.
+/// --run-dir. Throws core::Error (exit 2) on a bad config or a run directory others may write to; warns once
+/// when api.base_url is plain http:// to another machine.
 core::Config load_config(const GlobalOptions& options);
 
 /// Sets up spdlog on stderr (and --log-file): text or JSON lines, level from -v/-q.

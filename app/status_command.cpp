@@ -93,6 +93,20 @@ const char* colour(core::RunState state) {
     return "";
 }
 
+// The entry with every text that came from a file or the network escaped for the terminal: an error message
+// holding ESC ] 0 ; ... BEL is shown as text, not acted on.
+LedgerEntry printable(const LedgerEntry& e) {
+    LedgerEntry shown = e;
+    for (std::string* text : {&shown.run_id, &shown.date, &shown.started_at, &shown.updated_at, &shown.finished_at,
+                              &shown.upstream_run_id, &shown.sink}) {
+        *text = core::escape_controls(*text);
+    }
+    if (shown.error) {
+        shown.error = core::escape_controls(*shown.error);
+    }
+    return shown;
+}
+
 bool stopping(const LedgerEntry& e) {
     return e.stop_requested && e.state == core::RunState::Running;
 }
@@ -172,7 +186,7 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour
             try {
                 checkpoint = core::load_checkpoint(checkpoint_file);
             } catch (const std::exception& error) {
-                checkpoint_problem = error.what();
+                checkpoint_problem = core::escape_controls(error.what());
             }
         } else {
             checkpoint_problem = "none yet (nothing committed)";
@@ -204,7 +218,8 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour
                 static_cast<unsigned long long>(p.items_done), static_cast<unsigned long long>(p.items_total),
                 static_cast<unsigned long long>(p.rejected));
     if (checkpoint) {
-        std::printf("checkpoint:      %s\n", checkpoint_file.lexically_normal().string().c_str());
+        std::printf("checkpoint:      %s\n",
+                    core::escape_controls(checkpoint_file.lexically_normal().string()).c_str());
         std::printf("                 %llu items, %llu records in %llu chunks committed%s\n",
                     static_cast<unsigned long long>(checkpoint->done.count()),
                     static_cast<unsigned long long>(checkpoint->records),
@@ -253,12 +268,20 @@ int status_command(const GlobalOptions& global, const StatusOptions& options) {
         for (const LedgerEntry& entry : entries) {
             phases.push_back(core::entry_to_json(entry));
         }
-        std::cout << nlohmann::json{{"run_dir", run_dir.root().string()}, {"phases", phases}}.dump()
+        // JSON escapes control characters itself; bytes that are not UTF-8 are replaced rather than thrown on.
+        std::cout << nlohmann::json{{"run_dir", run_dir.root().string()}, {"phases", phases}}.dump(
+                         -1, ' ', false, nlohmann::json::error_handler_t::replace)
                   << std::endl;
-    } else if (only) {
-        print_detail(run_dir, entries.front(), use_colour());
     } else {
-        print_table(entries, use_colour());
+        std::vector<LedgerEntry> shown;
+        for (const LedgerEntry& entry : entries) {
+            shown.push_back(printable(entry));
+        }
+        if (only) {
+            print_detail(run_dir, shown.front(), use_colour());
+        } else {
+            print_table(shown, use_colour());
+        }
     }
     return 0;
 }

@@ -16,12 +16,39 @@ namespace pipeline::app {
 using namespace std::chrono;
 using core::Phase;
 
+namespace {
+
+// --wait waits on a steady_clock deadline: more than a year would overflow its nanoseconds (1e10 s did, and
+// timed out at once), and NaN or infinity are no timeout an operator means.
+constexpr double k_max_timeout_seconds = 365.0 * 24 * 3600;
+
+std::string check_timeout(const std::string& text) {
+    double seconds = 0;
+    try {
+        std::size_t used = 0;
+        seconds = std::stod(text, &used);
+        if (used != text.size()) {
+            return "--timeout " + text + ": not a number of seconds";
+        }
+    } catch (const std::exception&) {
+        return "--timeout " + text + ": not a number of seconds";
+    }
+    if (!(seconds > 0 && seconds <= k_max_timeout_seconds)) {
+        return "--timeout " + text + ": expected seconds above 0 and at most " +
+               std::to_string(static_cast<long long>(k_max_timeout_seconds)) + " (a year)";
+    }
+    return "";
+}
+
+} // namespace
+
 CLI::App* add_stop_command(CLI::App& app, StopOptions& options) {
     CLI::App* stop = app.add_subcommand("stop", "Stop a running phase gracefully at its next page or chunk boundary");
     stop->add_option("phase", options.phase, "A phase name or all (case-insensitive)")->required();
     stop->add_flag("--wait", options.wait, "Return only when the phase has reached a terminal state");
-    stop->add_option("--timeout", options.timeout_seconds, "With --wait: give up after this many seconds (exit 5)")
-        ->check(CLI::PositiveNumber)
+    stop->add_option("--timeout", options.timeout_seconds,
+                     "With --wait: give up after this many seconds, at most a year (exit 5)")
+        ->check(CLI::Validator(check_timeout, "SECONDS"))
         ->capture_default_str();
     stop->footer("Prints 'STOP_REQUESTED <PHASE> <run_id>' or 'NOT_RUNNING <PHASE>' per phase.\n"
                  "Exit codes: 0 requested or not running, 1 the sentinel could not be written, 2 usage error,\n"
