@@ -16,6 +16,12 @@ double Faults::next_unit() {
 }
 
 std::optional<InjectedError> Faults::before_serving(Endpoint endpoint) {
+    std::optional<InjectedError> error = draw_error(endpoint);
+    if (error && !m_options.error_message.empty()) error->message = m_options.error_message;
+    return error;
+}
+
+std::optional<InjectedError> Faults::draw_error(Endpoint endpoint) {
     if (m_options.forbid) return InjectedError{403, "OPENAPI00002", "Forbidden (--forbid)", ""};
     if (m_options.rate_limit > 0) {
         const std::time_t now = std::time(nullptr);

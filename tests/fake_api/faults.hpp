@@ -26,6 +26,7 @@ struct FaultOptions {
     std::array<bool, k_endpoint_count> faults_on{true, true, true, true};  ///< endpoints the random faults hit
     int rate_limit = 0;            ///< max API requests per calendar second; 0 = unlimited
     bool forbid = false;           ///< answer every API request 403 OPENAPI00002
+    std::string error_message;     ///< replaces the message of every injected error (e.g. control characters)
 };
 
 /// An error answer decided before serving a request.
@@ -52,6 +53,7 @@ public:
     bool truncate_answer(Endpoint endpoint);
 
 private:
+    std::optional<InjectedError> draw_error(Endpoint endpoint);
     double next_unit();
 
     FaultOptions m_options;

@@ -141,6 +141,8 @@ int main(int argc, char** argv) {
     app.add_option("--rate-limit", faults.rate_limit, "Max API requests per calendar second, beyond: 429 (0 = off)")
         ->check(CLI::NonNegativeNumber);
     app.add_flag("--forbid", faults.forbid, "Answer every API request 403 OPENAPI00002");
+    app.add_option("--error-message", faults.error_message,
+                   "Message of every injected error answer (default: each code's usual text)");
     app.add_option("--dump-static", server.dump_dir, "Write static files for nginx into this directory and exit");
     app.add_option("--date", server.date, "Date (YYYY-MM-DD) of the --dump-static files");
     CLI11_PARSE(app, argc, argv);
