@@ -84,9 +84,9 @@ TEST_CASE("the end of a run records its state and clears the stop that named it"
 TEST_CASE("a new run clears a stale stop left for an earlier run, so the stop cannot hit it") {
     TempDir dir;
     const RunDir run_dir = make_run_dir(dir);
-    pipeline::core::write_file_atomically(run_dir.stop_sentinel(Phase::RankingFetch), "20261122T010000Z-old000\n");
+    pipeline::core::write_file_atomically(run_dir.stop_sentinel(Phase::RankingFetch), "20261122T010000Z-0dd000\n");
     RunRecord record(run_dir, Phase::RankingFetch);
-    record.start(start_of("20261123T010000Z-new000"));
+    record.start(start_of("20261123T010000Z-0ee000"));
     CHECK(pipeline::core::read_stop_request(run_dir, Phase::RankingFetch).empty());
 }
 
@@ -94,15 +94,15 @@ TEST_CASE("a run that lost its entry to a newer run leaves the newer run's entry
     TempDir dir;
     const RunDir run_dir = make_run_dir(dir);
     RunRecord old_run(run_dir, Phase::ItemEquipment);
-    old_run.start(start_of("20261123T010000Z-old000"));
+    old_run.start(start_of("20261123T010000Z-0dd000"));
     RunRecord new_run(run_dir, Phase::ItemEquipment);
-    new_run.start(start_of("20261123T020000Z-new000"));
-    REQUIRE(pipeline::core::request_stop(run_dir, Phase::ItemEquipment) == "20261123T020000Z-new000");
+    new_run.start(start_of("20261123T020000Z-0ee000"));
+    REQUIRE(pipeline::core::request_stop(run_dir, Phase::ItemEquipment) == "20261123T020000Z-0ee000");
     old_run.finish(RunState::Failed, Progress{}, "late");
     const auto entry = Ledger(run_dir).read()[3];
-    CHECK(entry.run_id == "20261123T020000Z-new000");
+    CHECK(entry.run_id == "20261123T020000Z-0ee000");
     CHECK(entry.state == RunState::Running);
-    CHECK(pipeline::core::read_stop_request(run_dir, Phase::ItemEquipment) == "20261123T020000Z-new000");
+    CHECK(pipeline::core::read_stop_request(run_dir, Phase::ItemEquipment) == "20261123T020000Z-0ee000");
 }
 
 TEST_CASE("a ledger write that fails is reported, and entry() still says how the run ended") {
