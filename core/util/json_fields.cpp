@@ -36,7 +36,8 @@ std::string json_excerpt(const json& value) {
 JsonFields::JsonFields(const json& object, std::string file, std::string path)
     : m_object(&object), m_file(std::move(file)), m_path(std::move(path)) {
     if (!object.is_object()) {
-        throw Error(ExitCode::Failed, m_file + ": " + (m_path.empty() ? "the file" : "field '" + m_path + "'") +
+        throw Error(ExitCode::Failed, m_file + ": " +
+                                          (m_path.empty() ? "the file" : "field '" + m_path + "'") +
                                           ": expected a JSON object, got " + type_word(object));
     }
 }
@@ -52,8 +53,9 @@ void JsonFields::fail(std::string_view key, const std::string& problem, ExitCode
 std::string JsonFields::run_id(std::string_view key, bool required) const {
     const std::string id = required ? string(key, 64) : string_or(key, "", 64);
     if ((required || !id.empty()) && !is_run_id(id)) {
-        fail(key, "'" + escape_controls(id) + "' is not a run id pipeline generates (" + std::string(k_run_id_form) +
-                      "): refused, since run ids name files and S3 keys",
+        fail(key,
+             "'" + escape_controls(id) + "' is not a run id pipeline generates (" +
+                 std::string(k_run_id_form) + "): refused, since run ids name files and S3 keys",
              ExitCode::Usage);
     }
     return id;
@@ -74,7 +76,8 @@ std::optional<std::string> JsonFields::optional_string(std::string_view key, std
     }
     const std::string& text = value->get_ref<const std::string&>();
     if (text.size() > max_size) {
-        fail(key, "string of " + std::to_string(text.size()) + " bytes is longer than " + std::to_string(max_size));
+        fail(key, "string of " + std::to_string(text.size()) + " bytes is longer than " +
+                      std::to_string(max_size));
     }
     return text;
 }
@@ -128,7 +131,8 @@ bool JsonFields::boolean_or(std::string_view key, bool fallback) const {
 const json& JsonFields::array(std::string_view key) const {
     const json* value = find(key);
     if (value == nullptr || !value->is_array()) {
-        fail(key, value == nullptr ? "missing (an array is required)" : "expected an array, got " + type_word(*value));
+        fail(key, value == nullptr ? "missing (an array is required)"
+                                   : "expected an array, got " + type_word(*value));
     }
     return *value;
 }

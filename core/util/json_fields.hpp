@@ -1,6 +1,6 @@
 #pragma once
-// Typed, range-checked reading of the JSON state files (ledger, checkpoints, manifests): every error names the
-// file and the field, never nlohmann's raw "[json.exception.type_error...]".
+// Typed, range-checked reading of the JSON state files (ledger, checkpoints, manifests): every error names
+// the file and the field, never nlohmann's raw "[json.exception.type_error...]".
 
 #include <cstdint>
 #include <optional>

@@ -50,23 +50,26 @@ TEST_CASE("a manifest field of the wrong type, or a planted run id or chunk name
     const Manifest manifest = good_run(sink);
     const json good = pipeline::core::manifest_to_json(manifest);
     const std::pair<const char*, json> cases[] = {
-        {"records", "ten"},      {"records", 1e30},        {"run_id", "../../x"}, {"date", "2026/11/22"},
-        {"chunks", json::object()}, {"state", 1},           {"rejected", -1},
+        {"records", "ten"},         {"records", 1e30}, {"run_id", "../../x"}, {"date", "2026/11/22"},
+        {"chunks", json::object()}, {"state", 1},      {"rejected", -1},
     };
     for (const auto& [key, value] : cases) {
         CAPTURE(key);
         json broken = good;
         broken[key] = value;
-        const std::string message = error_of([&] { pipeline::core::manifest_from_json(broken, "where.json"); });
+        const std::string message =
+            error_of([&] { pipeline::core::manifest_from_json(broken, "where.json"); });
         CHECK(message.find(std::string("where.json: field '") + key) == 0);
         CHECK(message.find("json.exception") == std::string::npos);
     }
     json planted = good;
     planted["chunks"][0]["name"] = "../../../etc/passwd";
-    CHECK(error_of([&] { pipeline::core::manifest_from_json(planted, "where.json"); }).find("chunks[0].name") !=
-          std::string::npos);
-    CHECK(error_of([&] { pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", "../x"); })
-              .find("not a run id") != std::string::npos);
+    CHECK(error_of([&] {
+              pipeline::core::manifest_from_json(planted, "where.json");
+          }).find("chunks[0].name") != std::string::npos);
+    CHECK(error_of([&] {
+              pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", "../x");
+          }).find("not a run id") != std::string::npos);
 }
 
 TEST_CASE("a manifest that describes another run than its folder is refused") {
@@ -74,8 +77,9 @@ TEST_CASE("a manifest that describes another run than its folder is refused") {
     const Manifest manifest = good_run(sink);
     json moved = pipeline::core::manifest_to_json(manifest);
     sink.put(std::string("2026-11-22/OCID_LOOKUP/") + k_old_id + "/_manifest.json", moved.dump());
-    CHECK(error_of([&] { pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", k_old_id); })
-              .find("not the folder it is in") != std::string::npos);
+    CHECK(error_of([&] {
+              pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", k_old_id);
+          }).find("not the folder it is in") != std::string::npos);
 }
 
 TEST_CASE("an unreadable old manifest is skipped when a good COMPLETED snapshot exists, else named") {
@@ -83,10 +87,12 @@ TEST_CASE("an unreadable old manifest is skipped when a good COMPLETED snapshot 
     sink.put(std::string("2026-11-22/OCID_LOOKUP/") + k_old_id + "/_manifest.json", R"({"phase": 5})");
     const std::string alone =
         error_of([&] { pipeline::core::newest_completed(sink, Phase::OcidLookup, "2026-11-22"); });
-    CHECK(alone.find(std::string("memory://sink/2026-11-22/OCID_LOOKUP/") + k_old_id + "/_manifest.json") == 0);
+    CHECK(alone.find(std::string("memory://sink/2026-11-22/OCID_LOOKUP/") + k_old_id + "/_manifest.json") ==
+          0);
     good_run(sink);
     sink.put("2026-11-22/OCID_LOOKUP/not-a-run/_manifest.json", "{broken");
-    const std::optional<Manifest> newest = pipeline::core::newest_completed(sink, Phase::OcidLookup, "2026-11-22");
+    const std::optional<Manifest> newest =
+        pipeline::core::newest_completed(sink, Phase::OcidLookup, "2026-11-22");
     REQUIRE(newest.has_value());
     CHECK(newest->run_id == k_good_id);
 }

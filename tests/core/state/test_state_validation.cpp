@@ -42,11 +42,17 @@ std::string error_of(const auto& action) {
     return "";
 }
 
-json ledger_with(const json& entry) { return json{{"version", 1}, {"phases", json::array({entry})}}; }
+json ledger_with(const json& entry) {
+    return json{{"version", 1}, {"phases", json::array({entry})}};
+}
 
 json good_entry() {
-    return json{{"phase", "OCID_LOOKUP"}, {"state", "COMPLETED"}, {"run_id", k_good_id}, {"date", "2026-11-22"},
-                {"pid", 42},          {"progress", {{"items_done", 3}, {"items_total", 3}}}};
+    return json{{"phase", "OCID_LOOKUP"},
+                {"state", "COMPLETED"},
+                {"run_id", k_good_id},
+                {"date", "2026-11-22"},
+                {"pid", 42},
+                {"progress", {{"items_done", 3}, {"items_total", 3}}}};
 }
 
 Checkpoint checkpoint(const std::string& run_id, RunState state, const std::string& started_at) {
@@ -87,7 +93,8 @@ TEST_CASE("a ledger field of the wrong type or range is an error naming the file
         {"stop_requested", "yes", "phases[0].stop_requested"},
         {"error", json::object(), "phases[0].error"},
         {"progress", json{{"records", "many"}}, "phases[0].progress.records"},
-        {"progress", json{{"retries_by_class", {{"transport", 1.5}}}}, "phases[0].progress.retries_by_class.transport"},
+        {"progress", json{{"retries_by_class", {{"transport", 1.5}}}},
+         "phases[0].progress.retries_by_class.transport"},
         {"run_id", "../../somewhere", "phases[0].run_id"},
         {"upstream_run_id", "x/y", "phases[0].upstream_run_id"},
         {"date", "../2026", "phases[0].date"},
@@ -138,7 +145,8 @@ TEST_CASE("a checkpoint done-range outside items_total is refused at once, not l
         CHECK(message.find(path.string() + ": field '" + key) == 0);
     }
     json bad_chunk = saved;
-    bad_chunk["chunks"] = json::array({{{"name", "../../etc/x"}, {"records", 1}, {"bytes", 1}, {"sha256", std::string(64, 'a')}}});
+    bad_chunk["chunks"] = json::array(
+        {{{"name", "../../etc/x"}, {"records", 1}, {"bytes", 1}, {"sha256", std::string(64, 'a')}}});
     write_file_atomically(path, bad_chunk.dump());
     CHECK(error_of([&] { load_checkpoint(path); }).find("field 'chunks[0].name'") != std::string::npos);
     bad_chunk["chunks"][0]["name"] = "part-00001.jsonl.gz";
@@ -157,25 +165,31 @@ TEST_CASE("a checkpoint whose run id is planted or does not match its file name 
     json j = json::parse(pipeline::core::read_file(path));
     j["run_id"] = "../../somewhere";
     write_file_atomically(path, j.dump());
-    CHECK(error_of([&] { load_checkpoint(path); }).find("field 'run_id': '../../somewhere' is not a run id") !=
-          std::string::npos);
+    CHECK(error_of([&] {
+              load_checkpoint(path);
+          }).find("field 'run_id': '../../somewhere' is not a run id") != std::string::npos);
     j["run_id"] = k_old_id;
     write_file_atomically(path, j.dump());
-    CHECK(error_of([&] { load_checkpoint(path); }).find("not the run its file name says") != std::string::npos);
+    CHECK(error_of([&] { load_checkpoint(path); }).find("not the run its file name says") !=
+          std::string::npos);
     // Nothing to resume but the bad file: its error, not "nothing to resume".
-    CHECK(error_of([&] { pipeline::core::find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22"); })
-              .find(path.string()) == 0);
+    CHECK(error_of([&] {
+              pipeline::core::find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22");
+          }).find(path.string()) == 0);
 }
 
 TEST_CASE("one unreadable old checkpoint is skipped when a good run exists") {
     const TempDir dir;
     const RunDir run_dir(dir / "run");
     run_dir.create();
-    pipeline::core::save_checkpoint(run_dir, checkpoint(k_good_id, RunState::Stopped, "2026-11-23T01:00:00Z"));
-    write_file_atomically(run_dir.checkpoints() / ("2026-11-22.CHARACTER_BASIC." + std::string(k_old_id) + ".json"),
+    pipeline::core::save_checkpoint(run_dir,
+                                    checkpoint(k_good_id, RunState::Stopped, "2026-11-23T01:00:00Z"));
+    write_file_atomically(run_dir.checkpoints() /
+                              ("2026-11-22.CHARACTER_BASIC." + std::string(k_old_id) + ".json"),
                           R"({"phase": "CHARACTER_BASIC", "pid": 1e30})");
     write_file_atomically(run_dir.checkpoints() / "2026-11-22.CHARACTER_BASIC.garbage.json", "{not json");
-    const std::optional<Checkpoint> resumable = pipeline::core::find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22");
+    const std::optional<Checkpoint> resumable =
+        pipeline::core::find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22");
     REQUIRE(resumable.has_value());
     CHECK(resumable->run_id == k_good_id);
     CHECK(pipeline::core::find_latest(run_dir, Phase::CharacterBasic, "2026-11-22")->run_id == k_good_id);

@@ -52,7 +52,9 @@ TEST_CASE("JsonFields names file and field on a wrong type, a float, a negative 
     CHECK(error_of([&] { f.optional_object("p")->uint("items_done"); }).find("'phases[2].p.items_done'") !=
           std::string::npos);
     CHECK(error_of([&] { f.array("s"); }).find("expected an array") != std::string::npos);
-    CHECK(error_of([&] { JsonFields(json::array(), "x.json"); }).find("x.json: the file: expected a JSON object") == 0);
+    CHECK(error_of([&] {
+              JsonFields(json::array(), "x.json");
+          }).find("x.json: the file: expected a JSON object") == 0);
 }
 
 TEST_CASE("json_excerpt escapes control characters and cuts long values") {
