@@ -53,12 +53,15 @@ class EscapingFormatter final : public spdlog::formatter {
   public:
     EscapingFormatter() : m_pattern(make_pattern()) {}
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-        const std::string payload = core::escape_controls(std::string_view(msg.payload.data(), msg.payload.size()));
+        const std::string payload =
+            core::escape_controls(std::string_view(msg.payload.data(), msg.payload.size()));
         spdlog::details::log_msg escaped = msg;
         escaped.payload = spdlog::string_view_t(payload.data(), payload.size());
         m_pattern->format(escaped, dest);
     }
-    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<EscapingFormatter>(); }
+    std::unique_ptr<spdlog::formatter> clone() const override {
+        return std::make_unique<EscapingFormatter>();
+    }
 
   private:
     static std::unique_ptr<spdlog::formatter> make_pattern() {

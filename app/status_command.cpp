@@ -97,8 +97,8 @@ const char* colour(core::RunState state) {
 // holding ESC ] 0 ; ... BEL is shown as text, not acted on.
 LedgerEntry printable(const LedgerEntry& e) {
     LedgerEntry shown = e;
-    for (std::string* text : {&shown.run_id, &shown.date, &shown.started_at, &shown.updated_at, &shown.finished_at,
-                              &shown.upstream_run_id, &shown.sink}) {
+    for (std::string* text : {&shown.run_id, &shown.date, &shown.started_at, &shown.updated_at,
+                              &shown.finished_at, &shown.upstream_run_id, &shown.sink}) {
         *text = core::escape_controls(*text);
     }
     if (shown.error) {
@@ -268,7 +268,8 @@ int status_command(const GlobalOptions& global, const StatusOptions& options) {
         for (const LedgerEntry& entry : entries) {
             phases.push_back(core::entry_to_json(entry));
         }
-        // JSON escapes control characters itself; bytes that are not UTF-8 are replaced rather than thrown on.
+        // JSON escapes control characters itself; bytes that are not UTF-8 are replaced rather than thrown
+        // on.
         std::cout << nlohmann::json{{"run_dir", run_dir.root().string()}, {"phases", phases}}.dump(
                          -1, ' ', false, nlohmann::json::error_handler_t::replace)
                   << std::endl;

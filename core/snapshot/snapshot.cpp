@@ -80,12 +80,14 @@ ChunkEntry chunk_entry_from_json(const JsonFields& j) {
     ChunkEntry chunk;
     chunk.name = j.string("name", 64);
     if (!is_published_chunk_name(chunk.name)) {
-        j.fail("name", "'" + escape_controls(chunk.name) + "' is not a chunk name (part-NNNNN.jsonl[.gz|.zst])");
+        j.fail("name",
+               "'" + escape_controls(chunk.name) + "' is not a chunk name (part-NNNNN.jsonl[.gz|.zst])");
     }
     chunk.records = j.uint("records");
     chunk.bytes = j.uint("bytes");
     chunk.sha256 = j.string("sha256", 64);
-    if (chunk.sha256.size() != 64 || chunk.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    if (chunk.sha256.size() != 64 ||
+        chunk.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
         j.fail("sha256", "expected 64 lower-case hex digits, got '" + escape_controls(chunk.sha256) + "'");
     }
     return chunk;
@@ -133,7 +135,8 @@ Manifest manifest_from_json(const json& j, const std::string& where) {
 std::optional<Manifest> read_manifest(Sink& sink, Phase phase, const std::string& date, const std::string& run_id) {
     if (!is_run_id(run_id)) {
         throw Error(ExitCode::Usage, "refusing to read the manifest of run '" + escape_controls(run_id) +
-                                          "': not a run id pipeline generates (" + std::string(k_run_id_form) + ")");
+                                         "': not a run id pipeline generates (" + std::string(k_run_id_form) +
+                                         ")");
     }
     const std::string key = run_prefix(date, phase, run_id) + std::string(k_manifest_name);
     const std::string where = sink.describe() + "/" + key;
@@ -148,8 +151,8 @@ std::optional<Manifest> read_manifest(Sink& sink, Phase phase, const std::string
     Manifest manifest = manifest_from_json(j, where);
     if (manifest.phase != phase || manifest.date != date || manifest.run_id != run_id) {
         throw Error(ExitCode::Usage, where + ": refused manifest: it describes " +
-                                          run_prefix(manifest.date, manifest.phase, manifest.run_id) +
-                                          ", not the folder it is in");
+                                         run_prefix(manifest.date, manifest.phase, manifest.run_id) +
+                                         ", not the folder it is in");
     }
     return manifest;
 }

@@ -67,7 +67,8 @@ std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, std::optiona
                              name.substr(second + 1, name.size() - second - 1 - 5), file.path()};
         // A file whose name holds no run id of pipeline's form was not written by pipeline: callers build
         // paths from entry.run_id, so it is never listed.
-        if (!named || !is_run_id(entry.run_id) || (phase && *named != *phase) || (!date.empty() && entry.date != date)) {
+        if (!named || !is_run_id(entry.run_id) || (phase && *named != *phase) ||
+            (!date.empty() && entry.date != date)) {
             continue;
         }
         files.push_back(std::move(entry));
@@ -125,8 +126,9 @@ void read_done_ranges(const JsonFields& j, std::size_t items_total, DoneSet& don
         const std::uint64_t first = range[0].get<std::uint64_t>();
         const std::uint64_t last = range[1].get<std::uint64_t>();
         if (first > last || last >= items_total || (previous_last && first <= *previous_last)) {
-            j.fail(field, "range " + json_excerpt(range) + " is not ascending and inside 0.." +
-                              (items_total == 0 ? std::string("(no items)") : std::to_string(items_total - 1)));
+            j.fail(field,
+                   "range " + json_excerpt(range) + " is not ascending and inside 0.." +
+                       (items_total == 0 ? std::string("(no items)") : std::to_string(items_total - 1)));
         }
         for (std::size_t item = first; item <= last; ++item) {
             done.add(item);
@@ -156,10 +158,11 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     }
     c.run_id = fields.run_id("run_id", true);
     // The file name is how runs are found: a file claiming another run than its name is refused.
-    const std::filesystem::path expected = checkpoint_path(RunDir(path.parent_path()), c.date, c.phase, c.run_id);
+    const std::filesystem::path expected =
+        checkpoint_path(RunDir(path.parent_path()), c.date, c.phase, c.run_id);
     if (path.filename() != expected.filename()) {
         throw Error(ExitCode::Usage, path.string() + ": refused checkpoint: it describes " +
-                                          expected.filename().string() + ", not the run its file name says");
+                                         expected.filename().string() + ", not the run its file name says");
     }
     const std::string state = fields.string("state", 32);
     const std::optional<RunState> parsed_state = parse_state(state);

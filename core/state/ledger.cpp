@@ -63,7 +63,8 @@ LedgerEntries parse_ledger(const std::string& text, const std::filesystem::path&
     }
     const json root = json::parse(text, nullptr, false);
     if (root.is_discarded()) {
-        throw Error(ExitCode::Failed, path.string() + ": the ledger is not valid JSON (fix or remove the file)");
+        throw Error(ExitCode::Failed,
+                    path.string() + ": the ledger is not valid JSON (fix or remove the file)");
     }
     const JsonFields fields(root, path.string());
     const json& phases = fields.array("phases");
@@ -116,7 +117,9 @@ Progress progress_from_json(const JsonFields& j) {
     return p;
 }
 
-Progress progress_from_json(const json& j) { return progress_from_json(JsonFields(j, "progress")); }
+Progress progress_from_json(const json& j) {
+    return progress_from_json(JsonFields(j, "progress"));
+}
 
 json entry_to_json(const LedgerEntry& e) {
     return json{{"phase", phase_name(e.phase)},

@@ -47,10 +47,11 @@ void check_private_dir(const std::filesystem::path& path) {
                           "); use a run directory of your own");
     }
     if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        throw usage_error("refusing run directory " + escape_controls(path.string()) + " (mode " +
-                          mode_text(info.st_mode) +
-                          "): group or others may write to it and plant stop sentinels, a ledger or checkpoints; "
-                          "fix with 'chmod 700 " + escape_controls(path.string()) + "'");
+        throw usage_error(
+            "refusing run directory " + escape_controls(path.string()) + " (mode " + mode_text(info.st_mode) +
+            "): group or others may write to it and plant stop sentinels, a ledger or checkpoints; "
+            "fix with 'chmod 700 " +
+            escape_controls(path.string()) + "'");
     }
 }
 } // namespace
@@ -73,8 +74,8 @@ void RunDir::create() const {
     for (const std::filesystem::path& dir : {m_root, checkpoints()}) {
         if (::access(dir.c_str(), W_OK | X_OK) != 0) {
             throw Error(ExitCode::Failed, "run directory " + escape_controls(dir.string()) +
-                                              " is not writable by uid " + std::to_string(::geteuid()) + ": " +
-                                              std::strerror(errno));
+                                              " is not writable by uid " + std::to_string(::geteuid()) +
+                                              ": " + std::strerror(errno));
         }
     }
     // Ledger and checkpoint temporaries of processes killed mid-write.

@@ -54,8 +54,8 @@ std::string read_stop_request(const RunDir& run_dir, Phase phase) {
         const std::string what = path.string() + "\n" + run_id;
         if (what != last_refused) {
             last_refused = what;
-            spdlog::warn("ignoring stop sentinel {}: '{}' is not a run id pipeline generates ({})", path.string(),
-                         escape_controls(run_id.substr(0, 80)), k_run_id_form);
+            spdlog::warn("ignoring stop sentinel {}: '{}' is not a run id pipeline generates ({})",
+                         path.string(), escape_controls(run_id.substr(0, 80)), k_run_id_form);
         }
         return "";
     }

@@ -1,6 +1,6 @@
 #pragma once
-// Small text helpers shared across the tree: trimming, case, percent-encoding, durations, and the one escaping
-// of control characters that every text printed from the network or from files goes through.
+// Small text helpers shared across the tree: trimming, case, percent-encoding, durations, and the one
+// escaping of control characters that every text printed from the network or from files goes through.
 
 #include <string>
 #include <string_view>
@@ -18,8 +18,8 @@ std::string to_lower(std::string_view text);
 std::string percent_encode(std::string_view text, bool keep_slash = false);
 
 /// `text` made safe for a terminal or a one-line log: C0 controls, DEL, C1 controls (U+0080..U+009F), bidi
-/// overrides and bytes that are not valid UTF-8 become visible escapes (`\x1b`, `\n`, `\u009b`, `\xff`); every
-/// other character, UTF-8 included, stays. Never fails.
+/// overrides and bytes that are not valid UTF-8 become visible escapes (`\x1b`, `\n`, `\u009b`, `\xff`);
+/// every other character, UTF-8 included, stays. Never fails.
 std::string escape_controls(std::string_view text);
 
 /// A duration for people: "42s", "3m07s", "2h05m".

@@ -63,7 +63,8 @@ TEST_CASE("a manifest has the fields of docs/contract.md §6 and reads back unch
     m.run_id = "20261123T020000Z-cafe01";
     m.state = RunState::Completed;
     m.records = 3;
-    m.chunks = {{"part-00001.jsonl.gz", 2, 100, std::string(64, 'c')}, {"part-00002.jsonl.gz", 1, 50, std::string(64, 'd')}};
+    m.chunks = {{"part-00001.jsonl.gz", 2, 100, std::string(64, 'c')},
+                {"part-00002.jsonl.gz", 1, 50, std::string(64, 'd')}};
     m.rejected = 1;
     m.started_at = "2026-11-23T02:00:00Z";
     m.finished_at = "2026-11-23T02:05:00Z";
@@ -117,8 +118,12 @@ TEST_CASE("a malformed manifest is an error naming where it came from") {
     }
     MemorySink sink;
     sink.put("2026-11-22/OCID_LOOKUP/20261123T000000Z-0000a1/_manifest.json", "{broken");
-    CHECK_THROWS_AS(pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", "20261123T000000Z-0000a1"), pipeline::core::Error);
-    CHECK_FALSE(pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", "20261123T000000Z-0000a2").has_value());
+    CHECK_THROWS_AS(
+        pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", "20261123T000000Z-0000a1"),
+        pipeline::core::Error);
+    CHECK_FALSE(
+        pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", "20261123T000000Z-0000a2")
+            .has_value());
 }
 
 TEST_CASE("newest_completed picks the COMPLETED manifest that finished last") {

@@ -166,15 +166,19 @@ TEST_CASE("find_resumable picks the newest STOPPED or FAILED run of the phase an
     run_dir.create();
     CHECK_FALSE(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22").has_value());
 
-    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000a1", RunState::Stopped, "2026-11-23T01:00:00Z"));
-    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000a2", RunState::Failed, "2026-11-23T02:00:00Z"));
-    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000a3", RunState::Completed, "2026-11-23T03:00:00Z"));
-    // A live run (this process) is not resumable.
-    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000a4", RunState::Running, "2026-11-23T04:00:00Z"));
-    // Newer, but of another phase or date.
-    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000b1", RunState::Stopped, "2026-11-23T09:00:00Z", Phase::ItemEquipment));
     save_checkpoint(run_dir,
-                    checkpoint("20261123T000000Z-0000b2", RunState::Stopped, "2026-11-23T09:00:00Z", Phase::CharacterBasic, "2026-11-21"));
+                    checkpoint("20261123T000000Z-0000a1", RunState::Stopped, "2026-11-23T01:00:00Z"));
+    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000a2", RunState::Failed, "2026-11-23T02:00:00Z"));
+    save_checkpoint(run_dir,
+                    checkpoint("20261123T000000Z-0000a3", RunState::Completed, "2026-11-23T03:00:00Z"));
+    // A live run (this process) is not resumable.
+    save_checkpoint(run_dir,
+                    checkpoint("20261123T000000Z-0000a4", RunState::Running, "2026-11-23T04:00:00Z"));
+    // Newer, but of another phase or date.
+    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000b1", RunState::Stopped, "2026-11-23T09:00:00Z",
+                                        Phase::ItemEquipment));
+    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000b2", RunState::Stopped, "2026-11-23T09:00:00Z",
+                                        Phase::CharacterBasic, "2026-11-21"));
 
     std::optional<Checkpoint> found = find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22");
     REQUIRE(found.has_value());
@@ -190,7 +194,8 @@ TEST_CASE("a RUNNING run whose process is gone is resumable") {
     const TempDir dir;
     const RunDir run_dir(dir / "run");
     run_dir.create();
-    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000a1", RunState::Stopped, "2026-11-23T01:00:00Z"));
+    save_checkpoint(run_dir,
+                    checkpoint("20261123T000000Z-0000a1", RunState::Stopped, "2026-11-23T01:00:00Z"));
     Checkpoint crashed = checkpoint("20261123T000000Z-0000a5", RunState::Running, "2026-11-23T05:00:00Z");
     crashed.pid = dead_pid();
     save_checkpoint(run_dir, crashed);

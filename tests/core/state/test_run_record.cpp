@@ -84,7 +84,8 @@ TEST_CASE("the end of a run records its state and clears the stop that named it"
 TEST_CASE("a new run clears a stale stop left for an earlier run, so the stop cannot hit it") {
     TempDir dir;
     const RunDir run_dir = make_run_dir(dir);
-    pipeline::core::write_file_atomically(run_dir.stop_sentinel(Phase::RankingFetch), "20261122T010000Z-0dd000\n");
+    pipeline::core::write_file_atomically(run_dir.stop_sentinel(Phase::RankingFetch),
+                                          "20261122T010000Z-0dd000\n");
     RunRecord record(run_dir, Phase::RankingFetch);
     record.start(start_of("20261123T010000Z-0ee000"));
     CHECK(pipeline::core::read_stop_request(run_dir, Phase::RankingFetch).empty());

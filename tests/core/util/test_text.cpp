@@ -42,7 +42,8 @@ TEST_CASE("escape_controls shows control characters as escapes and keeps UTF-8 t
     CHECK(escape_controls("del\x7f") == "del\\x7f");
     CHECK(escape_controls("아델 Zakum ok") == "아델 Zakum ok");
     // C1 CSI (U+009B) and a bidi override (U+202E) are escaped; invalid UTF-8 bytes too.
-    CHECK(escape_controls("a\xc2\x9b" "31mb") == "a\\u009b31mb");
+    CHECK(escape_controls("a\xc2\x9b"
+                          "31mb") == "a\\u009b31mb");
     CHECK(escape_controls("x\xe2\x80\xaey") == "x\\u202ey");
     CHECK(escape_controls("bad\xff\xc3(") == "bad\\xff\\xc3(");
     CHECK(escape_controls("\xe0\x80\x80") == "\\xe0\\x80\\x80"); // overlong
