@@ -17,8 +17,7 @@ double Faults::next_unit() {
 
 std::optional<InjectedError> Faults::before_serving(Endpoint endpoint) {
     std::optional<InjectedError> error = draw_error(endpoint);
-    if (error && !m_options.error_message.empty())
-        error->message = m_options.error_message;
+    if (error && !m_options.error_message.empty()) error->message = m_options.error_message;
     return error;
 }
 

@@ -53,13 +53,13 @@ public:
     bool truncate_answer(Endpoint endpoint);
 
 private:
-  std::optional<InjectedError> draw_error(Endpoint endpoint);
-  double next_unit();
+    std::optional<InjectedError> draw_error(Endpoint endpoint);
+    double next_unit();
 
-  FaultOptions m_options;
-  std::atomic<std::uint64_t> m_draws{0};
-  std::mutex m_rate_mutex;
-  SecondCounter m_rate_window;
+    FaultOptions m_options;
+    std::atomic<std::uint64_t> m_draws{0};
+    std::mutex m_rate_mutex;
+    SecondCounter m_rate_window;
 };
 
 }  // namespace fake_api
