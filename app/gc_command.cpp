@@ -6,6 +6,7 @@
 
 #include "core/state/gc.hpp"
 #include "core/util/error.hpp"
+#include "core/util/text.hpp"
 #include "sinks/sink_factory.hpp"
 
 namespace pipeline::app {
@@ -33,8 +34,9 @@ int gc_command(const GlobalOptions& global, const GcOptions& options) {
     core::GcOptions gc;
     gc.keep_days = options.keep_days;
     gc.dry_run = options.dry_run;
-    gc.report = [](const std::string& line) { std::cout << line << std::endl; };
-    gc.problem = [](const std::string& message) { std::cerr << message << std::endl; };
+    // Keys and file names come from the sink: escaped like every text printed from outside.
+    gc.report = [](const std::string& line) { std::cout << core::escape_controls(line) << std::endl; };
+    gc.problem = [](const std::string& message) { std::cerr << core::escape_controls(message) << std::endl; };
     const core::GcSummary summary = core::collect_garbage(*sink, core::RunDir(config.run_dir), gc);
     spdlog::info("gc: {} {}, {} could not be removed, {} old running runs kept", summary.removed,
                  options.dry_run ? "would be removed" : "removed", summary.failed, summary.kept_running);

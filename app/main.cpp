@@ -114,10 +114,10 @@ int main(int argc, char** argv) {
             return check_stdout(app::status_command(global, status_options));
         }
         if (verify->parsed()) {
-            return app::verify_command(global, verify_options);
+            return check_stdout(app::verify_command(global, verify_options));
         }
         if (gc->parsed()) {
-            return app::gc_command(global, gc_options);
+            return check_stdout(app::gc_command(global, gc_options));
         }
     } catch (const core::Error& e) {
         report_error(e.what());

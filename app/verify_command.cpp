@@ -6,6 +6,7 @@
 
 #include "core/snapshot/verify.hpp"
 #include "core/util/error.hpp"
+#include "core/util/text.hpp"
 #include "core/util/time_util.hpp"
 #include "sinks/sink_factory.hpp"
 
@@ -47,7 +48,8 @@ int verify_command(const GlobalOptions& global, const VerifyOptions& options) {
         const core::VerifyResult result = core::verify_phase(*sink, phase, date);
         all_ok = all_ok && result.status == core::VerifyStatus::Ok;
         if (!options.json) {
-            std::cout << core::verify_line(result) << std::endl;
+            // Names and reasons may come from the sink: escaped like every text printed from outside.
+            std::cout << core::escape_controls(core::verify_line(result)) << std::endl;
             continue;
         }
         nlohmann::json item{{"phase", core::phase_name(phase)},
@@ -65,7 +67,9 @@ int verify_command(const GlobalOptions& global, const VerifyOptions& options) {
         results.push_back(std::move(item));
     }
     if (options.json) {
-        std::cout << nlohmann::json{{"date", date}, {"sink", sink->describe()}, {"phases", results}}.dump() << std::endl;
+        std::cout << nlohmann::json{{"date", date}, {"sink", sink->describe()}, {"phases", results}}.dump(
+                         -1, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << std::endl;
     }
     return static_cast<int>(all_ok ? core::ExitCode::Ok : core::ExitCode::Failed);
 }

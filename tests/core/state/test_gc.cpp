@@ -53,16 +53,16 @@ TEST_CASE("gc removes old run folders and checkpoints, keeps recent ones and a R
     run_dir.create();
     tests::MemorySink sink;
     for (const std::string date : {"2026-11-20", "2026-11-25", "2026-11-26"}) {
-        sink.put(date + "/RANKING_FETCH/r1/part-00001.jsonl.gz", "x");
-        sink.put(date + "/RANKING_FETCH/r1/_manifest.json", "{}");
-        touch(run_dir.checkpoints() / (date + ".RANKING_FETCH.r1.json"));
+        sink.put(date + "/RANKING_FETCH/20261123T000000Z-0000a1/part-00001.jsonl.gz", "x");
+        sink.put(date + "/RANKING_FETCH/20261123T000000Z-0000a1/_manifest.json", "{}");
+        touch(run_dir.checkpoints() / (date + ".RANKING_FETCH.20261123T000000Z-0000a1.json"));
     }
-    sink.put("2026-11-20/OCID_LOOKUP/live/part-00001.jsonl.gz", "x");
-    touch(run_dir.checkpoints() / "2026-11-20.OCID_LOOKUP.live.json");
+    sink.put("2026-11-20/OCID_LOOKUP/20261120T000000Z-00000e/part-00001.jsonl.gz", "x");
+    touch(run_dir.checkpoints() / "2026-11-20.OCID_LOOKUP.20261120T000000Z-00000e.json");
     sink.put("not-a-date/file", "x");
     core::Ledger(run_dir).update(core::Phase::OcidLookup, [](core::LedgerEntry& e) {
         e.state = core::RunState::Running;
-        e.run_id = "live";
+        e.run_id = "20261120T000000Z-00000e";
         e.date = "2026-11-20";
         e.pid = ::getpid();
         e.pid_start_ticks = core::process_start_ticks(::getpid()).value_or(0);
@@ -80,19 +80,19 @@ TEST_CASE("gc removes old run folders and checkpoints, keeps recent ones and a R
     CHECK(done.removed == 4);
     CHECK(done.failed == 0);
     CHECK(gc.lines == std::vector<std::string>{
-                          "REMOVED memory://sink/2026-11-20/RANKING_FETCH/r1/ (2 files)",
-                          "REMOVED memory://sink/2026-11-25/RANKING_FETCH/r1/ (2 files)",
-                          "REMOVED " + (run_dir.checkpoints() / "2026-11-20.RANKING_FETCH.r1.json").string(),
-                          "REMOVED " + (run_dir.checkpoints() / "2026-11-25.RANKING_FETCH.r1.json").string()});
+                          "REMOVED memory://sink/2026-11-20/RANKING_FETCH/20261123T000000Z-0000a1/ (2 files)",
+                          "REMOVED memory://sink/2026-11-25/RANKING_FETCH/20261123T000000Z-0000a1/ (2 files)",
+                          "REMOVED " + (run_dir.checkpoints() / "2026-11-20.RANKING_FETCH.20261123T000000Z-0000a1.json").string(),
+                          "REMOVED " + (run_dir.checkpoints() / "2026-11-25.RANKING_FETCH.20261123T000000Z-0000a1.json").string()});
     for (std::string& line : dry.lines) {
         line.replace(0, std::string("WOULD_REMOVE").size(), "REMOVED");
     }
     CHECK(dry.lines == gc.lines);
-    CHECK(sink.list("") == std::vector<std::string>{"2026-11-20/OCID_LOOKUP/live/part-00001.jsonl.gz",
-                                                    "2026-11-26/RANKING_FETCH/r1/_manifest.json",
-                                                    "2026-11-26/RANKING_FETCH/r1/part-00001.jsonl.gz",
+    CHECK(sink.list("") == std::vector<std::string>{"2026-11-20/OCID_LOOKUP/20261120T000000Z-00000e/part-00001.jsonl.gz",
+                                                    "2026-11-26/RANKING_FETCH/20261123T000000Z-0000a1/_manifest.json",
+                                                    "2026-11-26/RANKING_FETCH/20261123T000000Z-0000a1/part-00001.jsonl.gz",
                                                     "not-a-date/file"});
-    CHECK(std::filesystem::exists(run_dir.checkpoints() / "2026-11-20.OCID_LOOKUP.live.json"));
+    CHECK(std::filesystem::exists(run_dir.checkpoints() / "2026-11-20.OCID_LOOKUP.20261120T000000Z-00000e.json"));
 
     Gc again;
     CHECK(again.run(sink, run_dir, 5).removed == 0);
