@@ -234,7 +234,7 @@ void read_s3(const Reader& r, const YAML::Node& node, S3Config& s3) {
 }
 
 void read_sink(const Reader& r, const YAML::Node& node, SinkConfig& sink, const std::filesystem::path& source) {
-    r.check_keys(node, "sink", {"type", "path", "compression", "s3"});
+    r.check_keys(node, "sink", {"type", "path", "compression", "compression_threads", "s3"});
     for (const auto& entry : node) {
         const std::string key = entry.first.as<std::string>();
         const std::string name = "sink." + key;
@@ -257,6 +257,8 @@ void read_sink(const Reader& r, const YAML::Node& node, SinkConfig& sink, const 
             } else {
                 r.fail(v, "'sink.compression' must be gzip, zstd or none, got '" + value + "'");
             }
+        } else if (key == "compression_threads") {
+            sink.compression_threads = static_cast<int>(r.integer(v, name, 0, 256));
         } else if (key == "s3") {
             read_s3(r, v, sink.s3);
         }

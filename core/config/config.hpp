@@ -54,6 +54,7 @@ struct SinkConfig {
     SinkType type = SinkType::Local;
     std::filesystem::path path = "./data";
     Compression compression = Compression::Gzip;
+    int compression_threads = 0; ///< workers compressing chunks; 0 = one per core
     S3Config s3;
 };
 

@@ -26,6 +26,9 @@ namespace {
 
 constexpr milliseconds k_progress_interval{1000}; // ledger writes between chunk commits
 constexpr milliseconds k_notify_interval{200};    // on_progress calls (live display, metrics)
+// Answers waiting for the writer: enough to ride out a slow block, few enough that memory stays flat with
+// 220 KB answers (see docs/compression.md).
+constexpr std::size_t k_queue_bytes = 8u << 20;
 
 // Thrown into the network thread when the writer side gave up.
 struct WriterGone {};
@@ -139,7 +142,8 @@ void PhaseRun::open_upstream() {
     }
     // Temporaries left by killed runs of this phase and date (this run's folder included).
     m_sink->clean_temporaries(m_date + "/" + std::string(phase_name(m_phase)) + "/");
-    m_writer = std::make_unique<ChunkWriter>(*m_sink, prefix(), m_cp.compression, m_cp.chunks.size() + 1);
+    m_writer = std::make_unique<ChunkWriter>(*m_sink, prefix(), m_cp.compression, m_cp.chunks.size() + 1,
+                                             compression_threads(m_config.sink.compression_threads));
     save_checkpoint(m_env.run_dir, m_cp);
     report_progress(true);
 }
@@ -150,7 +154,7 @@ FetchEnd PhaseRun::fetch_and_write() {
                            milliseconds(m_config.api.backoff_base_ms), milliseconds(m_config.api.backoff_max_ms),
                            [phase = m_phase](const std::string& body) { return has_expected_shape(phase, body); }};
     Fetcher fetcher(*transport, *m_env.limiter, settings, m_stop, m_counters);
-    BoundedQueue<FetchedItem> queue(settings.concurrency * 4);
+    BoundedQueue<FetchedItem> queue(settings.concurrency * 4, k_queue_bytes);
 
     // The items still to fetch, listed before the network thread starts: the writer thread updates the
     // done set while that thread runs.
@@ -173,7 +177,8 @@ FetchEnd PhaseRun::fetch_and_write() {
     std::thread network([&] {
         try {
             end = fetcher.run(next, [&](FetchedItem&& item) {
-                if (!queue.push(std::move(item))) {
+                const std::size_t bytes = item.body.size();
+                if (!queue.push(std::move(item), bytes)) {
                     throw WriterGone{};
                 }
             });

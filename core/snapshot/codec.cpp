@@ -108,7 +108,14 @@ std::string gunzip(std::string_view data, const std::string& what) {
     stream.avail_in = static_cast<uInt>(data.size());
     std::string out;
     int rc = Z_OK;
-    while (rc != Z_STREAM_END) {
+    for (;;) {
+        if (rc == Z_STREAM_END) {
+            if (stream.avail_in == 0) {
+                break;
+            }
+            // A part may hold several gzip members one after another (one per compressed block).
+            inflateReset(&stream);
+        }
         const std::size_t used = out.size();
         out.resize(used + 262144);
         stream.next_out = reinterpret_cast<Bytef*>(out.data() + used);
@@ -188,10 +195,8 @@ std::optional<Compression> compression_of(std::string_view file_name) {
     return std::nullopt;
 }
 
-std::string sha256_hex(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+namespace {
+std::string to_hex(const unsigned char* digest, unsigned int length) {
     static constexpr char k_hex[] = "0123456789abcdef";
     std::string hex;
     hex.reserve(length * 2);
@@ -200,6 +205,32 @@ std::string sha256_hex(std::string_view data) {
         hex.push_back(k_hex[digest[i] & 15]);
     }
     return hex;
+}
+} // namespace
+
+Sha256::Sha256() : m_context(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_context), EVP_sha256(), nullptr);
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_context)); }
+
+void Sha256::update(std::string_view data) {
+    EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(m_context), data.data(), data.size());
+}
+
+std::string Sha256::hex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(m_context), digest, &length);
+    EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_context), EVP_sha256(), nullptr);
+    return to_hex(digest, length);
+}
+
+std::string sha256_hex(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+    return to_hex(digest, length);
 }
 
 } // namespace pipeline::core

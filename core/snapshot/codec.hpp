@@ -32,4 +32,20 @@ std::optional<Compression> compression_of(std::string_view file_name);
 /// Lower-case hex SHA-256 of data.
 std::string sha256_hex(std::string_view data);
 
+/// SHA-256 of data that arrives in pieces (a chunk as it is written).
+class Sha256 {
+  public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    /// Adds bytes.
+    void update(std::string_view data);
+    /// Lower-case hex digest of everything added since construction or the last hex(); starts over.
+    std::string hex();
+
+  private:
+    void* m_context; // EVP_MD_CTX, kept out of this header
+};
+
 } // namespace pipeline::core

@@ -10,6 +10,17 @@
 
 namespace pipeline::core {
 
+/// One object being written piece by piece. commit() publishes it whole (a reader never sees part of it);
+/// destroying it uncommitted discards what was written. Failures throw core::Error naming the key.
+class SinkObject {
+  public:
+    virtual ~SinkObject() = default;
+    /// Appends bytes to the unpublished object.
+    virtual void write(std::string_view data) = 0;
+    /// Publishes everything written so far under the object's key (replacing any older object).
+    virtual void commit() = 0;
+};
+
 /// Something an interrupted write left behind: a local hidden temporary file, or an S3 multipart upload that was
 /// never completed. `key` is relative to the sink's root; `handle` is what removing it takes (the S3 upload id).
 struct Temporary {
@@ -25,6 +36,9 @@ class Sink {
     virtual ~Sink() = default;
     /// Publishes `data` under `key` so that a reader sees all of it or nothing (replacing any older object).
     virtual void put(const std::string& key, std::string_view data) = 0;
+    /// Starts writing `key` piece by piece, for objects too large to hold in memory. The default keeps the
+    /// pieces in memory and put()s them at commit; the real sinks stream them (a temporary file, multipart parts).
+    virtual std::unique_ptr<SinkObject> open(const std::string& key);
     /// Reads a whole object; nullopt when there is none.
     virtual std::optional<std::string> get(const std::string& key) = 0;
     /// Every key that starts with `prefix`, sorted.
@@ -62,5 +76,24 @@ class Sink {
     /// Where the sink writes, for messages and the ledger ("/srv/data", "s3://bucket/prefix").
     virtual std::string describe() const = 0;
 };
+
+namespace detail {
+/// Sink::open's default: the whole object in memory, one put() at commit.
+class BufferedSinkObject final : public SinkObject {
+  public:
+    BufferedSinkObject(Sink& sink, std::string key) : m_sink(sink), m_key(std::move(key)) {}
+    void write(std::string_view data) override { m_data.append(data); }
+    void commit() override { m_sink.put(m_key, m_data); }
+
+  private:
+    Sink& m_sink;
+    std::string m_key;
+    std::string m_data;
+};
+} // namespace detail
+
+inline std::unique_ptr<SinkObject> Sink::open(const std::string& key) {
+    return std::make_unique<detail::BufferedSinkObject>(*this, key);
+}
 
 } // namespace pipeline::core

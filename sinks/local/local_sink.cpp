@@ -17,6 +17,25 @@ using core::Error;
 using core::ExitCode;
 
 namespace {
+// A chunk written straight to its temporary file as compressed blocks finish.
+class LocalObject final : public core::SinkObject {
+  public:
+    explicit LocalObject(const std::filesystem::path& target) : m_file(target) {}
+    void write(std::string_view data) override { m_file.write(data); }
+    void commit() override { m_file.commit(); }
+
+  private:
+    core::AtomicFile m_file;
+};
+
+void create_parent(const std::filesystem::path& target) {
+    std::error_code ec;
+    std::filesystem::create_directories(target.parent_path(), ec);
+    if (ec) {
+        throw Error(ExitCode::Failed, "cannot create folder " + target.parent_path().string() + ": " + ec.message());
+    }
+}
+
 // The folder to walk for keys starting with `prefix`: the part up to its last '/'.
 std::filesystem::path walk_root(const std::filesystem::path& root, const std::string& prefix) {
     const std::size_t slash = prefix.rfind('/');
@@ -32,12 +51,14 @@ LocalSink::LocalSink(std::filesystem::path root) : m_root(std::filesystem::absol
 
 void LocalSink::put(const std::string& key, std::string_view data) {
     const std::filesystem::path target = m_root / key;
-    std::error_code ec;
-    std::filesystem::create_directories(target.parent_path(), ec);
-    if (ec) {
-        throw Error(ExitCode::Failed, "cannot create folder " + target.parent_path().string() + ": " + ec.message());
-    }
+    create_parent(target);
     core::write_file_atomically(target, data);
+}
+
+std::unique_ptr<core::SinkObject> LocalSink::open(const std::string& key) {
+    const std::filesystem::path target = m_root / key;
+    create_parent(target);
+    return std::make_unique<LocalObject>(target);
 }
 
 std::optional<std::string> LocalSink::get(const std::string& key) {

@@ -13,6 +13,8 @@ class LocalSink final : public core::Sink {
     explicit LocalSink(std::filesystem::path root);
 
     void put(const std::string& key, std::string_view data) override;
+    /// Streams into a hidden temporary next to the target; commit() is fsync, rename, folder fsync.
+    std::unique_ptr<core::SinkObject> open(const std::string& key) override;
     std::optional<std::string> get(const std::string& key) override;
     std::vector<std::string> list(const std::string& prefix) override;
     void remove(const std::string& key) override;

@@ -152,6 +152,7 @@ std::string Dataset::item_body(const Character& character, const std::string& da
     request.gender = basic["character_gender"];
     request.character_class = basic["character_class"];
     request.target_bytes = static_cast<std::size_t>(std::max(0, m_options.item_kb)) * 1024;
+    request.real = m_options.real_items;
     return make_item_equipment(request);
 }
 

@@ -15,6 +15,7 @@ struct DatasetOptions {
     double refuse_names = 0.0;   ///< fraction of characters whose /id lookup fails
     double refuse_ocids = 0.0;   ///< fraction (disjoint from refused names) whose details fail
     int item_kb = 13;            ///< approximate size of an item-equipment body in KiB
+    bool real_items = false;     ///< item-equipment answers shaped and sized like the live API's (~220 KB)
 };
 
 /// One distinct character of the fake game world.

@@ -110,9 +110,87 @@ std::string make_item(std::uint64_t seed, std::size_t n, std::string_view descri
     return out;
 }
 
+/// Option blocks of a live-API item and how many stats each lists (the live API's blocks differ in length).
+constexpr std::array<std::pair<std::string_view, std::size_t>, 12> k_real_blocks{{
+    {"item_total_option", 10}, {"item_base_option", 7}, {"item_exceptional_option", 4},
+    {"item_add_option", 6}, {"item_etc_option", 4}, {"item_starforce_option", 6},
+    {"item_scroll_option", 4}, {"item_enhance_option", 3}, {"item_soul_option", 2},
+    {"item_cube_option", 3}, {"item_set_option", 3}, {"item_growth_option", 2}}};
+
+/// A stat block with string values; three in four are non-zero, as on a well-equipped character.
+void real_stats(JsonWriter& json, std::string_view key, std::uint64_t h, std::size_t count) {
+    json.begin_object(key);
+    for (std::size_t k = 0; k < count; ++k) {
+        const std::uint64_t v = mix64(h, k);
+        json.string(k_stat_keys[(k + h) % k_stat_keys.size()], std::to_string(v % 4 != 0 ? (v >> 8) % 60000 : 0));
+    }
+    json.end_object();
+}
+
+/// One item as the live API writes it: the common fields and twelve option blocks. `variant` 0 is the
+/// equipped item; a preset (1-3) wears it in one case out of five and another roll otherwise.
+void real_item(JsonWriter& json, std::uint64_t seed, std::size_t n, std::uint64_t variant) {
+    const Slot& slot = k_slots[n % k_slots.size()];
+    const bool same = variant == 0 || mix64(seed, variant * 31 + n) % 5 == 0;
+    const std::uint64_t h = mix64(seed, 1000 + n + (same ? 0 : variant * 97));
+    json.begin_object();
+    json.string("item_equipment_part", slot.part).string("item_equipment_slot", slot.slot);
+    json.string("item_name", slot.name).string("item_icon", icon_url(h));
+    json.null("item_description");
+    json.string("item_shape_name", slot.name).string("item_shape_icon", icon_url(mix64(h, 1))).null("item_gender");
+    json.string("potential_option_flag", "true").string("additional_potential_option_flag", "true");
+    json.string("potential_option_grade", k_grades[h % k_grades.size()]);
+    json.string("additional_potential_option_grade", k_grades[(h >> 4) % k_grades.size()]);
+    for (int p = 1; p <= 3; ++p) {
+        json.string("potential_option_" + std::to_string(p), k_potentials[mix64(h, 10 + p) % k_potentials.size()]);
+    }
+    for (int p = 1; p <= 3; ++p) {
+        json.string("additional_potential_option_" + std::to_string(p),
+                    k_potentials[mix64(h, 20 + p) % k_potentials.size()]);
+    }
+    for (std::size_t b = 0; b < k_real_blocks.size(); ++b) {
+        real_stats(json, k_real_blocks[b].first, mix64(h, 40 + b), k_real_blocks[b].second);
+    }
+    json.number("equipment_level_increase", static_cast<long long>(h % 3));
+    json.number("growth_exp", 0).number("growth_level", 0);
+    json.string("scroll_upgrade", std::to_string(h % 12)).string("cuttable_count", std::to_string(h % 10));
+    json.string("golden_hammer_flag", (h >> 8) % 2 == 0 ? "적용" : "미적용");
+    json.string("scroll_resilience_count", "0").string("scroll_upgradeable_count", "0");
+    json.null("soul_name");
+    json.string("starforce", std::to_string(h % 23)).string("starforce_scroll_flag", "미사용");
+    json.number("special_ring_level", 0).null("date_expire");
+    json.end_object();
+}
+
+/// The live API's answer: equipped items, three presets, title, dragon and mechanic equipment.
+std::string make_real_item_equipment(const ItemRequest& request) {
+    std::string body;
+    body.reserve(240 * 1024);
+    JsonWriter json(body);
+    json.begin_object();
+    json.string("date", request.date).string("character_gender", request.gender);
+    json.string("character_class", request.character_class);
+    json.number("preset_no", 1 + static_cast<int>(request.seed % 3));
+    json.begin_array("item_equipment");
+    for (std::size_t n = 0; n < k_slots.size(); ++n) real_item(json, request.seed, n, 0);
+    json.end_array();
+    for (std::uint64_t preset = 1; preset <= 3; ++preset) {
+        json.begin_array("item_equipment_preset_" + std::to_string(preset));
+        for (std::size_t n = 0; n < k_slots.size(); ++n) real_item(json, request.seed, n, preset);
+        json.end_array();
+    }
+    json.begin_object("title").string("title_name", "핑크빈 슬레이어").string("title_icon", icon_url(mix64(request.seed, 9)));
+    json.string("title_description", "핑크빈을 처치한 자에게 주어지는 칭호").null("date_expire").null("date_option_expire");
+    json.end_object();
+    json.begin_array("dragon_equipment").end_array().begin_array("mechanic_equipment").end_array();
+    json.end_object();
+    return body;
+}
+
 }  // namespace
 
 std::string make_item_equipment(const ItemRequest& request) {
+    if (request.real) return make_real_item_equipment(request);
     std::string body;
     JsonWriter json(body);
     json.begin_object();

@@ -126,6 +126,9 @@ int main(int argc, char** argv) {
                    "Fraction (disjoint from refused names) whose basic/item-equipment answer OPENAPI00003")
         ->check(CLI::Range(0.0, 1.0));
     app.add_option("--item-kb", data.item_kb, "Approximate item-equipment body size in KiB")->check(CLI::NonNegativeNumber);
+    app.add_flag("--real-items", data.real_items,
+                 "Item-equipment answers like the live API's: 24 items and three presets of 24, ~220 KB, ~7x "
+                 "compressible (overrides --item-kb)");
     app.add_option("--seed", faults.seed, "Seed of the random faults");
     app.add_option("--latency-ms", faults.latency_ms, "Sleep before answering each API request")->check(CLI::NonNegativeNumber);
     app.add_option("--fail-500", faults.fail_500, "Fraction answered 500 OPENAPI00001")->check(CLI::Range(0.0, 1.0));

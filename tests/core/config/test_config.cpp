@@ -147,6 +147,8 @@ TEST_CASE("keys the project adds are checked the same way") {
         {"run_dir: ./run", "run_dir: ./run\nmetrics_file: [m]", 2, "metrics_file"},
         {"region: us-east-1,", "region: us-east-1, part_size_mb: 4,", 17, "sink.s3.part_size_mb"},
         {"region: us-east-1,", "region: us-east-1, multipart_threshold_mb: x,", 17, "sink.s3.multipart_threshold_mb"},
+        {"compression: gzip", "compression: gzip\n  compression_threads: -1", 17, "sink.compression_threads"},
+        {"compression: gzip", "compression: gzip\n  compression_threads: many", 17, "sink.compression_threads"},
     };
     for (const BadValue& c : cases) {
         CAPTURE(c.to);
