@@ -230,7 +230,15 @@ void PhaseRun::commit_chunk() {
     if (!m_writer) {
         return; // failed before the upstream was open: nothing was fetched
     }
-    const std::optional<ChunkEntry> chunk = m_writer->commit();
+    std::optional<ChunkEntry> chunk;
+    try {
+        chunk = m_writer->commit();
+    } catch (...) {
+        // The chunk was streamed and cannot be published again: its items are not done, and a resumed run
+        // fetches them again.
+        m_chunk_items.clear();
+        throw;
+    }
     if (!chunk && m_new_rejects.empty() && m_chunk_items.empty()) {
         return;
     }
