@@ -33,6 +33,15 @@ def wait_for(predicate, timeout=30.0, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+def decompress_part(name, data):
+    """A part's JSON lines: Python's gzip (which reads several members as one stream), the zstd CLI, or as is."""
+    if name.endswith(".gz"):
+        return gzip.decompress(data)
+    if name.endswith(".zst"):
+        return subprocess.run(["zstd", "-dc", "-q"], input=data, capture_output=True, check=True).stdout
+    return data
+
+
 def checked_records(manifest, read_chunk):
     """Every record of the chunks a manifest lists, read with read_chunk(name) -> bytes; checks each chunk's
     size, sha256 and record count against the manifest, and the total."""
@@ -41,7 +50,7 @@ def checked_records(manifest, read_chunk):
         data = read_chunk(chunk["name"])
         assert len(data) == chunk["bytes"], chunk
         assert hashlib.sha256(data).hexdigest() == chunk["sha256"], chunk
-        text = gzip.decompress(data).decode() if chunk["name"].endswith(".gz") else data.decode()
+        text = decompress_part(chunk["name"], data).decode()
         lines = [json.loads(line) for line in text.splitlines() if line]
         assert len(lines) == chunk["records"], chunk
         records.extend(lines)
