@@ -17,7 +17,7 @@ concurrency=${BENCH_CONCURRENCY:-32}
 work=""
 bench_fast_tmpdir work
 bench_log "stop: ITEM_EQUIPMENT over $characters characters, API latency ${latency} ms, concurrency $concurrency, $stops stops"
-bench_start_fake_api "$work" --characters "$characters" --latency-ms "$latency" --threads $((concurrency * 2))
+bench_start_fake_api "$work" --characters "$characters" --latency-ms "$latency" --threads $((concurrency * 2)) "${BENCH_ITEM_FLAGS[@]}"
 config="$work/pipeline.yaml"
 bench_config "$config" "$FAKE_URL" 100000 "$concurrency" $(((characters + 199) / 200))
 bench_prepare_ocids "$config"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Harvests from a server other than the bundled fake: nginx serving a static copy of the API (the fake's
 # --dump-static output, 600 characters by default), and checks the exact record count of every phase.
-# Usage: scripts/check_other_server.sh [CHARACTERS]
+# Usage: scripts/check_other_server.sh [CHARACTERS]   (BENCH_ITEMS=real: the live API's ~230 KB item answers)
 set -euo pipefail
 BENCH_REPO=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
@@ -10,7 +10,7 @@ bench_init
 characters=${1:-600}
 pages=$(((characters + 199) / 200))
 bench_tmpdir work
-"$FAKE_API" --dump-static "$work/static" --date "$BENCH_DATE" --characters "$characters" >/dev/null
+"$FAKE_API" --dump-static "$work/static" --date "$BENCH_DATE" --characters "$characters" "${BENCH_ITEM_FLAGS[@]}" >/dev/null
 bench_start_nginx "$work" "$work/static" 1
 cd "$work"
 bench_config "$work/pipeline.yaml" "$NGINX_URL" 2000 16 "$pages"

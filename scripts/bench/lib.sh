@@ -50,6 +50,14 @@ bench_init() {
   FAKE_API=${PIPELINE_FAKE_API:-$BENCH_REPO/build/pipeline-fake-api}
   [ -x "$PIPELINE" ] || bench_die "no pipeline binary at $PIPELINE (run scripts/build.sh or set PIPELINE_BIN)"
   [ -x "$FAKE_API" ] || bench_die "no fake API at $FAKE_API (run scripts/build.sh or set PIPELINE_FAKE_API)"
+  # BENCH_ITEMS=real: the fake serves (and dumps) item-equipment answers like the live API's (~230 KB);
+  # the default "small" keeps its ~13 KB answers.
+  BENCH_ITEM_FLAGS=()
+  case ${BENCH_ITEMS:-small} in
+    small) ;;
+    real) BENCH_ITEM_FLAGS=(--real-items) ;;
+    *) bench_die "BENCH_ITEMS must be small or real, got '${BENCH_ITEMS}'" ;;
+  esac
   # A date the API serves: yesterday in Asia/Seoul (the pipeline's own default).
   BENCH_DATE=${BENCH_DATE:-$(TZ=Asia/Seoul date -d yesterday +%F)}
 }

@@ -2,7 +2,7 @@
 # Memory: peak RSS (/usr/bin/time %M) of `pipeline run ITEM_EQUIPMENT` over a small and a large set of characters
 # (fake API, ~13 KB answers, concurrency 32, zstd chunks), several runs each, median. Goals: large/small <= 1.5
 # (memory does not grow with the item count) and the large run < 64 MiB.
-# Environment: BENCH_MEM_SMALL (600), BENCH_MEM_LARGE (5000), BENCH_MEM_RUNS (3), BENCH_CONCURRENCY (32).
+# BENCH_ITEMS=real uses the live API's ~230 KB answers. Environment: BENCH_MEM_SMALL (600), BENCH_MEM_LARGE (5000), BENCH_MEM_RUNS (3), BENCH_CONCURRENCY (32).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -21,7 +21,7 @@ bench_log "memory: ITEM_EQUIPMENT peak RSS over $small vs $large items, $runs ru
 measure() {
   local n=$1 dir="$work/n$1" rss=() r rc
   mkdir -p "$dir"
-  bench_start_fake_api "$dir" --characters "$n"
+  bench_start_fake_api "$dir" --characters "$n" "${BENCH_ITEM_FLAGS[@]}"
   local config="$dir/pipeline.yaml"
   bench_config "$config" "$FAKE_URL" 100000 "$concurrency" $(((n + 199) / 200))
   bench_prepare_ocids "$config"

@@ -3,7 +3,7 @@
 # not binding) versus `curl --parallel --parallel-max 32` fetching the same 5000 URLs to files, both from nginx
 # serving a static dump of the fake API on 127.0.0.1. Rounds alternate the tools (and which goes first); prints the
 # median wall time of each, the median of the per-round ratios pipeline/curl, and pipeline's user+sys CPU.
-# Environment: BENCH_ROUNDS (5), BENCH_CHARACTERS (5000), NGINX_WORKERS (1), BENCH_CONCURRENCY (32).
+# BENCH_ITEMS=real uses the live API's ~230 KB answers. Environment: BENCH_ROUNDS (5), BENCH_CHARACTERS (5000), NGINX_WORKERS (1), BENCH_CONCURRENCY (32).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -22,7 +22,7 @@ out=$work
 bench_log "throughput: $characters characters, $rounds rounds, concurrency $concurrency, nginx workers $workers"
 
 # Static copy of the API for nginx, and the upstream OCID_LOOKUP snapshot (from the fake API with the same data).
-"$FAKE_API" --dump-static "$work/static" --date "$BENCH_DATE" --characters "$characters" >/dev/null
+"$FAKE_API" --dump-static "$work/static" --date "$BENCH_DATE" --characters "$characters" "${BENCH_ITEM_FLAGS[@]}" >/dev/null
 mkdir -p "$out/p"
 config="$out/p/pipeline.yaml"
 bench_start_fake_api "$work" --characters "$characters"

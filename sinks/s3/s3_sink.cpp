@@ -13,6 +13,7 @@
 #include "core/util/error.hpp"
 #include "core/util/text.hpp"
 #include "core/util/time_util.hpp"
+#include "sinks/s3/s3_object.hpp"
 
 namespace pipeline::sinks {
 
@@ -282,46 +283,61 @@ void S3Sink::put(const std::string& key, std::string_view data) {
 // The object appears only when the upload is completed, so readers never see part of it; any failure
 // aborts the upload so that its parts do not linger (and cost) on the server.
 void S3Sink::put_multipart(const std::string& key, std::string_view data) {
-    const HttpResponse started =
-        send({.method = "POST", .key = key, .query = make_query({{"uploads", ""}})}, false);
-    const std::string upload_id = xml_value(started.body, "UploadId");
-    if (upload_id.empty()) {
-        throw Error(ExitCode::Failed, failure({.method = "POST", .key = key}, "no UploadId in the answer"));
-    }
+    const std::string upload_id = begin_multipart(key);
     try {
         std::string parts_xml;
         int part_number = 0;
         for (std::size_t offset = 0; offset < data.size(); offset += m_options.part_size_bytes) {
-            ++part_number;
-            const Call call{
-                .method = "PUT",
-                .key = key,
-                .query = make_query({{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}}),
-                .body = data.substr(offset, m_options.part_size_bytes)};
-            const HttpResponse answer = send(call, false);
-            const auto etag = answer.headers.find("etag");
-            if (etag == answer.headers.end() || etag->second.empty()) {
-                throw Error(ExitCode::Failed,
-                            failure(call, "no ETag for part " + std::to_string(part_number)));
-            }
-            parts_xml += "<Part><PartNumber>" + std::to_string(part_number) + "</PartNumber><ETag>" +
-                         xml_escape(etag->second) + "</ETag></Part>";
+            parts_xml += upload_part(key, upload_id, ++part_number, data.substr(offset, m_options.part_size_bytes));
         }
-        const std::string body = "<CompleteMultipartUpload>" + parts_xml + "</CompleteMultipartUpload>";
-        const Call complete{.method = "POST",
-                            .key = key,
-                            .query = make_query({{"uploadId", upload_id}}),
-                            .body = body,
-                            .content_type = "application/xml"};
-        const HttpResponse done = send(complete, false);
-        // S3 may answer 200 and still report an error in the body of a completion.
-        if (done.body.find("<Error>") != std::string::npos) {
-            throw Error(ExitCode::Failed, failure(complete, describe_answer(done)));
-        }
+        complete_multipart(key, upload_id, parts_xml);
     } catch (const Error&) {
         abort_upload(key, upload_id);
         throw;
     }
+}
+
+std::string S3Sink::begin_multipart(const std::string& key) {
+    const HttpResponse started =
+        send({.method = "POST", .key = key, .query = make_query({{"uploads", ""}})}, false);
+    std::string upload_id = xml_value(started.body, "UploadId");
+    if (upload_id.empty()) {
+        throw Error(ExitCode::Failed, failure({.method = "POST", .key = key}, "no UploadId in the answer"));
+    }
+    return upload_id;
+}
+
+std::string S3Sink::upload_part(const std::string& key, const std::string& upload_id, int part_number,
+                                std::string_view data) {
+    const Call call{.method = "PUT",
+                    .key = key,
+                    .query = make_query({{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}}),
+                    .body = data};
+    const HttpResponse answer = send(call, false);
+    const auto etag = answer.headers.find("etag");
+    if (etag == answer.headers.end() || etag->second.empty()) {
+        throw Error(ExitCode::Failed, failure(call, "no ETag for part " + std::to_string(part_number)));
+    }
+    return "<Part><PartNumber>" + std::to_string(part_number) + "</PartNumber><ETag>" + xml_escape(etag->second) +
+           "</ETag></Part>";
+}
+
+void S3Sink::complete_multipart(const std::string& key, const std::string& upload_id, const std::string& parts_xml) {
+    const std::string body = "<CompleteMultipartUpload>" + parts_xml + "</CompleteMultipartUpload>";
+    const Call complete{.method = "POST",
+                        .key = key,
+                        .query = make_query({{"uploadId", upload_id}}),
+                        .body = body,
+                        .content_type = "application/xml"};
+    const HttpResponse done = send(complete, false);
+    // S3 may answer 200 and still report an error in the body of a completion.
+    if (done.body.find("<Error>") != std::string::npos) {
+        throw Error(ExitCode::Failed, failure(complete, describe_answer(done)));
+    }
+}
+
+std::unique_ptr<core::SinkObject> S3Sink::open(const std::string& key) {
+    return std::make_unique<S3Object>(*this, key);
 }
 
 void S3Sink::abort_upload(const std::string& key, const std::string& upload_id) {

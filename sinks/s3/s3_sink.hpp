@@ -39,6 +39,9 @@ class S3Sink final : public core::Sink {
     explicit S3Sink(S3SinkOptions options);
 
     void put(const std::string& key, std::string_view data) override;
+    /// Streams the object: held in memory up to one part (part_size_bytes) and sent as one PUT at commit, or
+    /// uploaded part by part as it grows and completed at commit (see S3Object).
+    std::unique_ptr<core::SinkObject> open(const std::string& key) override;
     std::optional<std::string> get(const std::string& key) override;
     std::vector<std::string> list(const std::string& prefix) override;
     void remove(const std::string& key) override;
@@ -53,6 +56,8 @@ class S3Sink final : public core::Sink {
     std::string describe() const override;
 
   private:
+    friend class S3Object; // streams its parts through the multipart steps below
+
     /// One request to send: `key` is the full object key (empty for the bucket), `query` a canonical
     /// query string (sorted, encoded, no '?'), `about` what messages name for a bucket request.
     struct Call {
@@ -70,6 +75,10 @@ class S3Sink final : public core::Sink {
     HttpResponse send(const Call& call, bool missing_ok);
     std::string failure(const Call& call, const std::string& cause) const;
     void put_multipart(const std::string& key, std::string_view data);
+    std::string begin_multipart(const std::string& key); // returns the upload id
+    std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,
+                            std::string_view data); // returns the part's <Part> element
+    void complete_multipart(const std::string& key, const std::string& upload_id, const std::string& parts_xml);
     void abort_upload(const std::string& key, const std::string& upload_id);
     void delete_batch(const std::vector<std::string>& keys, std::size_t begin, std::size_t end);
 

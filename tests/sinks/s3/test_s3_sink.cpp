@@ -199,6 +199,61 @@ TEST_SUITE("s3") {
         CHECK(sink.list("") == std::vector<std::string>{"big.bin"});
     }
 
+    TEST_CASE("a streamed object goes up part by part as it grows, and only appears when committed") {
+        S3SinkOptions options = s3rver_options("streamed");
+        options.part_size_bytes = 5u << 20;
+        S3Sink sink(options);
+        const std::string data = random_bytes((11u << 20) + 4321);
+        {
+            std::unique_ptr<pipeline::core::SinkObject> object = sink.open("chunk.bin");
+            for (std::size_t at = 0; at < data.size(); at += 700000) {
+                object->write(std::string_view(data).substr(at, 700000));
+            }
+            CHECK(sink.list("") == std::vector<std::string>{}); // parts uploaded, object not visible yet
+            object->commit();
+        }
+        const std::optional<std::string> back = sink.get("chunk.bin");
+        REQUIRE(back.has_value());
+        CHECK(*back == data);
+        // A small object is one PUT; an uncommitted one never appears.
+        std::unique_ptr<pipeline::core::SinkObject> small = sink.open("small.bin");
+        small->write("hello");
+        small->commit();
+        CHECK(sink.get("small.bin") == std::optional<std::string>("hello"));
+        {
+            std::unique_ptr<pipeline::core::SinkObject> dropped = sink.open("dropped.bin");
+            dropped->write(data);
+        }
+        CHECK(sink.list("") == std::vector<std::string>{"chunk.bin", "small.bin"});
+    }
+
+    TEST_CASE("a streamed object destroyed before commit aborts its multipart upload") {
+        std::mutex mutex;
+        std::vector<std::string> seen;
+        ScriptedServer server([&](const httplib::Request& request, httplib::Response& response) {
+            const std::lock_guard lock(mutex);
+            seen.push_back(request.method + " " + request.target);
+            if (request.method == "POST") {
+                response.set_content("<InitiateMultipartUploadResult><UploadId>u1</UploadId>"
+                                     "</InitiateMultipartUploadResult>",
+                                     "application/xml");
+            } else if (request.method == "PUT") {
+                response.set_header("ETag", "\"e1\"");
+            } else {
+                response.status = 204;
+            }
+        });
+        S3SinkOptions options = scripted_options(server.endpoint());
+        options.part_size_bytes = 8;
+        S3Sink sink(options);
+        {
+            std::unique_ptr<pipeline::core::SinkObject> object = sink.open("o");
+            object->write("0123456789");
+        }
+        CHECK(seen == std::vector<std::string>{"POST /b/p/o?uploads=", "PUT /b/p/o?partNumber=1&uploadId=u1",
+                                               "DELETE /b/p/o?uploadId=u1"});
+    }
+
     TEST_CASE("a wrong access key fails at once, naming the code, bucket and endpoint but not the secret") {
         S3SinkOptions options = s3rver_options("badkey");
         options.access_key = "NOT-A-KEY";
