@@ -66,8 +66,9 @@ pipeline_run() {
 curl_run() {
   rm -rf "$work/curl-out"
   mkdir "$work/curl-out"
-  timed curl -sS --fail --parallel --parallel-max "$concurrency" -H "x-nxopen-api-key: $BENCH_KEY_VALUE" \
-    -K "$work/curl.cfg"
+  # --no-progress-meter: with --parallel, -s alone still draws the meter on some curl versions.
+  timed curl -sS --no-progress-meter --fail --parallel --parallel-max "$concurrency" \
+    -H "x-nxopen-api-key: $BENCH_KEY_VALUE" -K "$work/curl.cfg"
   local files
   files=$(find "$work/curl-out" -type f -size +0 | wc -l)
   [ "$files" = "$nurls" ] || bench_die "curl wrote $files files, expected $nurls"
