@@ -20,7 +20,11 @@ std::vector<std::string> list_items(Phase phase, int ranking_pages, Sink& sink, 
         return items;
     }
     const std::string field(spec.item_field);
-    std::unordered_set<std::string> seen;
+    // Duplicates are found by index into `items`, not by a second copy of every key: at 200,000 items a set of
+    // strings alone cost ~25 MB a phase (docs/compression.md, memory bounds).
+    const auto hash = [&](std::size_t i) { return std::hash<std::string>{}(items[i]); };
+    const auto equal = [&](std::size_t a, std::size_t b) { return items[a] == items[b]; };
+    std::unordered_set<std::size_t, decltype(hash), decltype(equal)> seen(0, hash, equal);
     for_each_record(sink, *upstream, [&](std::string_view line) {
         const json record = json::parse(line, nullptr, false);
         const auto value = record.is_object() ? record.find(field) : record.end();
@@ -28,8 +32,9 @@ std::vector<std::string> list_items(Phase phase, int ranking_pages, Sink& sink, 
             throw Error(ExitCode::Failed, "upstream " + std::string(phase_name(upstream->phase)) + " run " +
                                               upstream->run_id + " has a record without '" + field + "'");
         }
-        if (seen.insert(value->get<std::string>()).second) {
-            items.push_back(value->get<std::string>());
+        items.push_back(value->get<std::string>());
+        if (!seen.insert(items.size() - 1).second) {
+            items.pop_back();
         }
     });
     return items;
