@@ -20,31 +20,6 @@ namespace pipeline::core {
 
 namespace {
 
-/// SHA-256 fed in pieces (codec's sha256_hex wants the whole buffer).
-class Sha256 {
-  public:
-    Sha256() : m_context(EVP_MD_CTX_new()) { EVP_DigestInit_ex(m_context, EVP_sha256(), nullptr); }
-    ~Sha256() { EVP_MD_CTX_free(m_context); }
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
-    void add(std::string_view data) { EVP_DigestUpdate(m_context, data.data(), data.size()); }
-    std::string hex() {
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned int length = 0;
-        EVP_DigestFinal_ex(m_context, digest, &length);
-        static constexpr char k_hex[] = "0123456789abcdef";
-        std::string out;
-        for (unsigned int i = 0; i < length; ++i) {
-            out += k_hex[digest[i] >> 4];
-            out += k_hex[digest[i] & 15];
-        }
-        return out;
-    }
-
-  private:
-    EVP_MD_CTX* m_context;
-};
-
 /// Splits decompressed bytes into lines and checks that each is a JSON object. The buffer always keeps
 /// simdjson's padding readable after its content, so lines are parsed where they lie, without a copy.
 class LineChecker {
@@ -166,7 +141,7 @@ PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry
     };
     const bool found = sink.read(key, [&](std::string_view piece) {
         check.bytes += piece.size();
-        hash.add(piece);
+        hash.update(piece);
         if (decode_problem) {
             return; // keep hashing: a wrong size or sha256 is the better explanation
         }
