@@ -33,8 +33,8 @@ void RetrySummary::update(const core::LedgerEntry& entry) {
             core::Progress delta;
             const core::Progress& p = entry.progress;
             delta.retries = p.retries - window.base.retries;
-            for (const core::RetryClassField& field : core::k_retry_class_fields) {
-                delta.*field.count = p.*field.count - window.base.*field.count;
+            for (std::size_t i = 0; i < core::k_retry_class_count; ++i) {
+                delta.retries_by_class[i] = p.retries_by_class[i] - window.base.retries_by_class[i];
             }
             report.emplace(delta, duration<double>(now - window.start).count());
         }
@@ -49,9 +49,10 @@ void RetrySummary::update(const core::LedgerEntry& entry) {
     }
     const core::Progress& d = report->first;
     std::string causes;
-    for (const core::RetryClassField& field : core::k_retry_class_fields) {
-        if (d.*field.count > 0) {
-            causes += (causes.empty() ? "" : ", ") + std::string(field.label) + ": " + std::to_string(d.*field.count);
+    for (const core::RetryClassInfo& info : core::k_retry_classes) {
+        const std::uint64_t count = d.retries_by_class[static_cast<std::size_t>(info.retry_class)];
+        if (count > 0) {
+            causes += (causes.empty() ? "" : ", ") + std::string(info.label) + ": " + std::to_string(count);
         }
     }
     spdlog::info("{}: {} {} in the last {} s ({})", core::phase_name(entry.phase), d.retries,

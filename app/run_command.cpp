@@ -127,6 +127,8 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
         transport.max_connections = static_cast<std::size_t>(config.api.concurrency);
         transport.timeout = std::chrono::milliseconds(config.api.timeout_ms);
         transport.headers = {{"x-nxopen-api-key", api_key}, {"accept", "application/json"}};
+        transport.max_body_bytes = static_cast<std::size_t>(config.api.max_body_mb) * 1024 * 1024;
+        transport.ca_file = config.api.ca_file.string();
         return std::make_unique<core::CurlTransport>(std::move(transport));
     };
 

@@ -228,15 +228,14 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour
     } else {
         std::printf("checkpoint:      %s\n", checkpoint_problem.empty() ? "-" : checkpoint_problem.c_str());
     }
-    std::printf(
-        "requests:        %llu (%llu retries: %llu rate-limited, %llu server error, %llu data preparing, "
-        "%llu transport, %llu bad body)\n",
-        static_cast<unsigned long long>(p.requests), static_cast<unsigned long long>(p.retries),
-        static_cast<unsigned long long>(p.retries_rate_limited),
-        static_cast<unsigned long long>(p.retries_server),
-        static_cast<unsigned long long>(p.retries_preparing),
-        static_cast<unsigned long long>(p.retries_transport),
-        static_cast<unsigned long long>(p.retries_bad_body));
+    std::string by_class;
+    for (const core::RetryClassInfo& info : core::k_retry_classes) {
+        by_class += ", " + std::to_string(p.retries_by_class[static_cast<std::size_t>(info.retry_class)]) + " " +
+                    std::string(info.label);
+    }
+    std::printf("requests:        %llu (%llu retries%s)\n", static_cast<unsigned long long>(p.requests),
+                static_cast<unsigned long long>(p.retries), by_class.empty() ? "" : (":" + by_class.substr(1)).c_str());
+    std::printf("empty answers:   %llu\n", static_cast<unsigned long long>(p.empty));
     std::printf("last error:      %s\n", e.error ? e.error->c_str() : "-");
     if (e.state == core::RunState::Stopped || e.state == core::RunState::Failed) {
         std::printf("resume with:     pipeline run %s --date %s --resume\n",

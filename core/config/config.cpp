@@ -172,10 +172,11 @@ std::filesystem::path anchored(const std::filesystem::path& value, const std::fi
     return (source.parent_path().empty() ? std::filesystem::path(".") : source.parent_path()) / value;
 }
 
-void read_api(const Reader& r, const YAML::Node& node, ApiConfig& api) {
+void read_api(const Reader& r, const YAML::Node& node, ApiConfig& api, const std::filesystem::path& source) {
     r.check_keys(node, "api",
                  {"base_url", "key_env", "rate_limit_per_sec", "concurrency", "timeout_ms", "max_attempts",
-                  "backoff_base_ms", "backoff_max_ms", "max_reject_share"});
+                  "backoff_base_ms", "backoff_max_ms", "max_reject_share", "daily_quota", "max_wait_s",
+                  "max_body_mb", "ca_file"});
     for (const auto& entry : node) {
         const std::string key = entry.first.as<std::string>();
         const std::string name = "api." + key;
@@ -198,6 +199,19 @@ void read_api(const Reader& r, const YAML::Node& node, ApiConfig& api) {
             api.backoff_max_ms = static_cast<int>(r.integer(v, name, 1, 3600000));
         } else if (key == "max_reject_share") {
             api.max_reject_share = r.number(v, name, 0, 1);
+        } else if (key == "daily_quota") {
+            api.daily_quota = static_cast<std::uint64_t>(r.integer(v, name, 0, 1'000'000'000'000LL));
+        } else if (key == "max_wait_s") {
+            api.max_wait_s = static_cast<int>(r.integer(v, name, 1, 7 * 86400));
+        } else if (key == "max_body_mb") {
+            api.max_body_mb = static_cast<int>(r.integer(v, name, 1, 4096));
+        } else if (key == "ca_file") {
+            const std::string value = v.IsNull() ? "" : r.get<std::string>(v, name, "a string");
+            api.ca_file = value.empty() ? std::filesystem::path() : anchored(value, source);
+            std::error_code ec;
+            if (!api.ca_file.empty() && !std::filesystem::is_regular_file(api.ca_file, ec)) {
+                r.fail(v, "'" + name + "' must name a PEM file, but " + api.ca_file.string() + " is not a file");
+            }
         }
     }
 }
@@ -291,7 +305,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& source
         } else if (key == "metrics_file") {
             config.metrics_file = v.IsNull() ? std::filesystem::path() : anchored(r.string(v, key), source);
         } else if (key == "api") {
-            read_api(r, v, config.api);
+            read_api(r, v, config.api, source);
         } else if (key == "ranking") {
             r.check_keys(v, "ranking", {"pages"});
             if (v["pages"]) {

@@ -32,6 +32,10 @@ struct ApiConfig {
     int backoff_base_ms = 200;      ///< first retry waits up to this long (full jitter)
     int backoff_max_ms = 30000;     ///< no single backoff waits longer
     double max_reject_share = 0.05; ///< the phase fails when refused items pass this share
+    std::uint64_t daily_quota = 0;  ///< calls per API-calendar day for the key, all processes; 0 = no budget
+    int max_wait_s = 600;           ///< the most the API may make a phase wait before it stops
+    int max_body_mb = 16;           ///< a larger answer is cut off and retried
+    std::filesystem::path ca_file;  ///< PEM bundle verifying the API's certificate; empty: the system's
 };
 
 /// The `sink.s3:` section.

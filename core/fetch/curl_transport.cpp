@@ -3,6 +3,7 @@
 #include "core/fetch/curl_transport.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <cstring>
 #include <deque>
@@ -29,15 +30,40 @@ struct Transfer {
     std::uint64_t tag = 0;
     std::string body;
     std::optional<std::string> retry_after;
+    std::size_t max_body = 0; ///< 0: no limit
+    bool too_large = false;   ///< the body passed max_body and the transfer was aborted
     char error_buffer[CURL_ERROR_SIZE] = {};
 
     void reset_for(std::uint64_t new_tag) {
         tag = new_tag;
         body.clear(); // may be a moved-from string: clear() makes it a known empty state
         retry_after.reset();
+        too_large = false;
         error_buffer[0] = '\0';
     }
 };
+
+// Appends as data arrives and aborts (a short count makes curl fail with CURLE_WRITE_ERROR) as soon as the
+// body would pass the cap, so that an oversized answer never sits in memory whole. Growth is bounded by the
+// cap too: doubling a 10 MB buffer must not reserve 20 MB.
+std::size_t transfer_body(char* data, std::size_t size, std::size_t count, void* user) {
+    auto& transfer = *static_cast<Transfer*>(user);
+    const std::size_t bytes = size * count;
+    const std::size_t needed = transfer.body.size() + bytes;
+    if (transfer.max_body != 0 && needed > transfer.max_body) {
+        transfer.too_large = true;
+        return 0;
+    }
+    try {
+        if (transfer.max_body != 0 && needed > transfer.body.capacity()) {
+            transfer.body.reserve(std::min(std::max(needed, transfer.body.capacity() * 2), transfer.max_body));
+        }
+        transfer.body.append(data, bytes);
+        return bytes;
+    } catch (...) {
+        return 0;
+    }
+}
 
 std::size_t transfer_header(char* data, std::size_t size, std::size_t count, void* user) {
     auto& transfer = *static_cast<Transfer*>(user);
@@ -49,6 +75,12 @@ std::size_t transfer_header(char* data, std::size_t size, std::size_t count, voi
         } else if (const std::string name = to_lower(line.name); name == "retry-after") {
             transfer.retry_after = std::string(line.value);
         } else if (name == "content-length") {
+            std::size_t length = 0;
+            const auto [end, ec] = std::from_chars(line.value.data(), line.value.data() + line.value.size(), length);
+            if (transfer.max_body != 0 && ec == std::errc{} && length > transfer.max_body) {
+                transfer.too_large = true; // announced too large: refuse before a byte of the body arrives
+                return 0;
+            }
             reserve_for_content_length(transfer.body, line.value);
         }
     } catch (...) {
@@ -82,8 +114,9 @@ struct CurlTransport::Impl {
         transfer->easy = easy;
         // Set once per handle and kept across transfers; only the URL changes per start().
         curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
-        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append_body);
-        curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer->body);
+        transfer->max_body = options.max_body_bytes;
+        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &transfer_body);
+        curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
         curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &transfer_header);
         curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer.get());
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer);
@@ -93,6 +126,9 @@ struct CurlTransport::Impl {
         curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, clamp_ms(options.timeout));
         curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, clamp_ms(options.connect_timeout));
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
+        if (!options.ca_file.empty()) {
+            curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
+        }
         Transfer* raw = transfer.get();
         transfers.push_back(std::move(transfer));
         return raw;
@@ -115,10 +151,16 @@ struct CurlTransport::Impl {
             result.error = map_error(code);
             if (code == CURLE_OK) {
                 curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.status);
+                result.body = std::move(transfer.body);
+            } else if (transfer.too_large) {
+                result.error = TransportError::TooLarge;
+                result.error_message = "the answer is larger than api.max_body_mb (" +
+                                       std::to_string(transfer.max_body / (1024 * 1024)) + " MB): cut off";
+                std::string().swap(transfer.body); // give the memory back now, not when the handle is reused
             } else {
                 result.error_message = describe_error(code, transfer.error_buffer);
+                result.body = std::move(transfer.body);
             }
-            result.body = std::move(transfer.body);
             result.retry_after = std::move(transfer.retry_after);
             out.push_back(std::move(result));
 

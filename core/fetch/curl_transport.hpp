@@ -17,6 +17,11 @@ struct CurlTransportOptions {
     std::chrono::milliseconds timeout{10000};    ///< whole-request timeout
     std::chrono::milliseconds connect_timeout{5000};
     std::vector<std::pair<std::string, std::string>> headers; ///< sent with every request (e.g. the API key)
+    /// A body larger than this is cut off as it arrives (TransportError::TooLarge); 0: no limit.
+    std::size_t max_body_bytes = 0;
+    /// PEM bundle that verifies the server's certificate (CURLOPT_CAINFO); empty: the system's. Verification
+    /// is never turned off.
+    std::string ca_file;
 };
 
 /// Transport over a libcurl multi handle. start() and poll() must be called from one thread; wake() from any.

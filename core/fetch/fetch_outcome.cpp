@@ -2,7 +2,6 @@
 
 #include <ctime>
 
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
 
 #include "core/util/text.hpp"
@@ -23,6 +22,10 @@ std::string_view transport_error_name(TransportError error) {
         return "RESET";
     case TransportError::Truncated:
         return "TRUNCATED";
+    case TransportError::TooLarge:
+        return "TOO_LARGE";
+    case TransportError::Tls:
+        return "TLS";
     case TransportError::Other:
         return "TRANSPORT";
     }
@@ -65,12 +68,29 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
     return std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
 }
 
+std::string describe_answer(long status, std::string_view name, std::string_view message) {
+    std::string text = "HTTP " + std::to_string(status);
+    if (!name.empty()) {
+        text += " ";
+        text += name;
+    }
+    if (!message.empty()) {
+        text += ": ";
+        text += message;
+    }
+    return text;
+}
+
 Classified classify(const TransportResult& result, SystemTime now) {
+    if (result.error == TransportError::Tls) {
+        return make(Outcome::Fatal, RetryClass::None, "TLS",
+                    "TLS: " + result.error_message +
+                        " (give the PEM bundle that signs the API's certificate in api.ca_file)");
+    }
     if (result.error != TransportError::None) {
-        const RetryClass retry_class =
-            result.error == TransportError::Truncated ? RetryClass::BadBody : RetryClass::Transport;
-        return make(Outcome::RetryLater, retry_class, std::string(transport_error_name(result.error)),
-                    result.error_message);
+        const bool bad_body = result.error == TransportError::Truncated || result.error == TransportError::TooLarge;
+        return make(Outcome::RetryLater, bad_body ? RetryClass::BadBody : RetryClass::Transport,
+                    std::string(transport_error_name(result.error)), result.error_message);
     }
     if (result.status == 200) {
         // Full validation (structure and UTF-8) at memory speed: this runs on the network thread for every
@@ -81,48 +101,24 @@ Classified classify(const TransportResult& result, SystemTime now) {
         }
         return make(Outcome::Ok, RetryClass::None, "", "");
     }
-    // The API's error name, when the body is its error object.
-    std::string name;
-    std::string api_message;
-    const nlohmann::json body = nlohmann::json::parse(result.body, nullptr, false);
-    if (body.is_object()) {
-        if (const auto error = body.find("error"); error != body.end() && error->is_object()) {
-            name = error->value("name", "");
-            api_message = error->value("message", "");
-        }
+    const std::string status_name = "HTTP" + std::to_string(result.status);
+    const std::string described = describe_answer(result.status, "", "");
+    Classified c;
+    if (result.status == 429) {
+        c = make(Outcome::RetryLater, RetryClass::RateLimited, status_name, described);
+    } else if (result.status >= 500) {
+        c = make(Outcome::RetryLater, RetryClass::ServerError, status_name, described);
+    } else if (result.status == 408) {
+        c = make(Outcome::RetryLater, RetryClass::Transport, status_name, described);
+    } else if (result.status == 403) {
+        c = make(Outcome::Fatal, RetryClass::None, status_name, described + " (the key may not access this API)");
+    } else {
+        c = make(Outcome::Fatal, RetryClass::None, status_name, described + " (unexpected answer: check api.base_url)");
     }
-    const std::string described = "HTTP " + std::to_string(result.status) + (name.empty() ? "" : " " + name) +
-                                  (api_message.empty() ? "" : ": " + api_message);
-    if (result.status == 429 || name == "OPENAPI00007") {
-        Classified c = make(Outcome::RetryLater, RetryClass::RateLimited, name.empty() ? "HTTP429" : name,
-                            described);
-        if (result.retry_after) {
-            c.retry_after = parse_retry_after(*result.retry_after, now);
-        }
-        return c;
+    if (c.outcome == Outcome::RetryLater && result.retry_after) {
+        c.retry_after = parse_retry_after(*result.retry_after, now);
     }
-    if (result.status >= 500) {
-        return make(Outcome::RetryLater, RetryClass::ServerError,
-                    name.empty() ? "HTTP" + std::to_string(result.status) : name, described);
-    }
-    if (name == "OPENAPI00009") {
-        return make(Outcome::RetryLater, RetryClass::DataPreparing, name, described);
-    }
-    if (name == "OPENAPI00003" || name == "OPENAPI00004") {
-        return make(Outcome::RejectItem, RetryClass::None, name, described);
-    }
-    if (result.status == 408) {
-        return make(Outcome::RetryLater, RetryClass::Transport, "HTTP408", described);
-    }
-    if (name == "OPENAPI00005") {
-        return make(Outcome::Fatal, RetryClass::None, name, described + " (check the API key)");
-    }
-    if (result.status == 403 || name == "OPENAPI00002") {
-        return make(Outcome::Fatal, RetryClass::None, name.empty() ? "HTTP403" : name,
-                    described + " (the key may not access this API)");
-    }
-    return make(Outcome::Fatal, RetryClass::None, name.empty() ? "HTTP" + std::to_string(result.status) : name,
-                described + " (unexpected answer: check api.base_url)");
+    return c;
 }
 
 } // namespace pipeline::core

@@ -1,9 +1,12 @@
 #include "core/fetch/fetcher.hpp"
 
 #include <algorithm>
+#include <string>
 #include <queue>
 #include <unordered_map>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 namespace pipeline::core {
 
@@ -13,7 +16,9 @@ namespace {
 
 struct Pending {
     FetchTask task;
-    int attempt = 1; ///< the attempt about to be made (1 = first)
+    int attempt = 1;          ///< the attempt about to be made, counting answers that end in failure
+    int waits = 0;            ///< answers that asked us to wait (rate limit, maintenance, not ready)
+    milliseconds waited{0};   ///< the total of those waits
     steady_clock::time_point due{};
 };
 
@@ -21,39 +26,29 @@ struct LaterDue {
     bool operator()(const Pending& a, const Pending& b) const { return a.due > b.due; }
 };
 
-void count_retry(FetchCounters& counters, RetryClass retry_class) {
-    counters.retries.fetch_add(1, std::memory_order_relaxed);
-    switch (retry_class) {
-    case RetryClass::RateLimited:
-        counters.retries_rate_limited.fetch_add(1, std::memory_order_relaxed);
-        break;
-    case RetryClass::ServerError:
-        counters.retries_server.fetch_add(1, std::memory_order_relaxed);
-        break;
-    case RetryClass::DataPreparing:
-        counters.retries_preparing.fetch_add(1, std::memory_order_relaxed);
-        break;
-    case RetryClass::Transport:
-        counters.retries_transport.fetch_add(1, std::memory_order_relaxed);
-        break;
-    case RetryClass::BadBody:
-        counters.retries_bad_body.fetch_add(1, std::memory_order_relaxed);
-        break;
-    case RetryClass::None:
-        break;
-    }
+std::string seconds_text(milliseconds duration) {
+    return std::to_string(duration_cast<seconds>(duration).count()) + " s";
 }
 
 } // namespace
 
-void FetchCounters::copy_to(Progress& progress) const {
-    progress.requests = requests.load(std::memory_order_relaxed);
-    progress.retries = retries.load(std::memory_order_relaxed);
-    progress.retries_rate_limited = retries_rate_limited.load(std::memory_order_relaxed);
-    progress.retries_server = retries_server.load(std::memory_order_relaxed);
-    progress.retries_preparing = retries_preparing.load(std::memory_order_relaxed);
-    progress.retries_transport = retries_transport.load(std::memory_order_relaxed);
-    progress.retries_bad_body = retries_bad_body.load(std::memory_order_relaxed);
+void FetchCounters::count_retry(RetryClass retry_class) {
+    retries.fetch_add(1, std::memory_order_relaxed);
+    if (retry_class != RetryClass::None) {
+        retries_by_class[static_cast<std::size_t>(retry_class)].fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+std::uint64_t FetchCounters::retries_of(RetryClass retry_class) const {
+    return retries_by_class[static_cast<std::size_t>(retry_class)].load(std::memory_order_relaxed);
+}
+
+RetryCounts FetchCounters::retry_counts() const {
+    RetryCounts counts{};
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        counts[i] = retries_by_class[i].load(std::memory_order_relaxed);
+    }
+    return counts;
 }
 
 Fetcher::Fetcher(Transport& transport, RateLimiter& limiter, FetchSettings settings, StopFlag& stop,
@@ -88,7 +83,7 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
                     retries.pop();
                 } else if (!source_done) {
                     if (std::optional<FetchTask> task = next()) {
-                        held = Pending{std::move(*task), 1, now};
+                        held = Pending{std::move(*task), 1, 0, milliseconds(0), now};
                     } else {
                         source_done = true;
                     }
@@ -108,6 +103,12 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             if (slot > now) {
                 wake_at = std::min(wake_at, slot);
                 break;
+            }
+            if (m_settings.before_send) {
+                if (const StopReason refused = m_settings.before_send(); refused != StopReason::None) {
+                    m_stop.request(refused);
+                    break;
+                }
             }
             const std::uint64_t tag = next_tag++;
             m_transport.start(tag, held->task.url);
@@ -129,7 +130,8 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             }
             Pending pending = std::move(it->second);
             in_flight.erase(it);
-            Classified verdict = classify(result, system_clock::now());
+            Classified verdict = m_settings.classify ? m_settings.classify(result, system_clock::now())
+                                                     : classify(result, system_clock::now());
             if (verdict.outcome == Outcome::Ok && m_settings.accept_body && !m_settings.accept_body(result.body)) {
                 verdict = Classified{Outcome::RetryLater, RetryClass::BadBody, "BAD_SHAPE",
                                      "HTTP 200 with a JSON object that lacks the fields this phase needs", {}};
@@ -145,21 +147,42 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             case Outcome::Fatal:
                 throw FetchFailure("the API refused the request: " + verdict.message);
             case Outcome::RetryLater: {
-                if (verdict.retry_class == RetryClass::RateLimited) {
-                    m_limiter.on_rate_limited(steady_clock::now(), verdict.retry_after);
-                    slot = k_no_slot; // booked before the 429: book again behind the hold
-                }
-                if (pending.attempt >= m_settings.max_attempts) {
-                    throw FetchFailure("giving up after " + std::to_string(pending.attempt) +
-                                       " attempts at " + pending.task.url + ": " +
-                                       verdict.message);
-                }
-                count_retry(m_counters, verdict.retry_class);
-                milliseconds delay = m_backoff.next(pending.attempt);
+                const StopReason wait_stop = verdict.retry_class == RetryClass::None
+                                                 ? StopReason::None
+                                                 : retry_class_info(verdict.retry_class).wait_stop;
+                milliseconds delay = m_backoff.next(pending.attempt + pending.waits);
                 if (verdict.retry_after) {
                     delay = std::max(delay, *verdict.retry_after);
                 }
-                ++pending.attempt;
+                if (wait_stop != StopReason::None) {
+                    // The API asks us to come back later: no attempt limit, but a ceiling on the waiting. A
+                    // wait that would pass it is not started: the phase stops and a later --resume goes on.
+                    if (pending.waited + delay > m_settings.max_wait) {
+                        if (!m_stop.requested()) {
+                            spdlog::warn("{}: the API keeps asking to wait ({} so far for {}, next {}): more than "
+                                         "api.max_wait_s ({}); stopping ({})",
+                                         verdict.error_name, seconds_text(pending.waited), pending.task.url,
+                                         seconds_text(delay), seconds_text(m_settings.max_wait),
+                                         stop_reason_key(wait_stop));
+                        }
+                        m_counters.count_retry(verdict.retry_class); // retried by the run that resumes this one
+                        m_stop.request(wait_stop);
+                        break;
+                    }
+                    if (verdict.retry_class == RetryClass::RateLimited) {
+                        m_limiter.on_rate_limited(steady_clock::now(), verdict.retry_after);
+                        slot = k_no_slot; // booked before the 429: book again behind the hold
+                    }
+                    ++pending.waits;
+                    pending.waited += delay;
+                } else {
+                    if (pending.attempt >= m_settings.max_attempts) {
+                        throw FetchFailure("giving up after " + std::to_string(pending.attempt) +
+                                           " attempts at " + pending.task.url + ": " + verdict.message);
+                    }
+                    ++pending.attempt;
+                }
+                m_counters.count_retry(verdict.retry_class);
                 pending.due = steady_clock::now() + delay;
                 retries.push(std::move(pending));
                 break;

@@ -1,7 +1,8 @@
 #pragma once
 // The request loop every phase shares: keeps `concurrency` requests in flight under the rate limit, retries
 // with exponential backoff and full jitter, honours Retry-After, and stops starting requests once the phase's
-// stop flag is set.
+// stop flag is set. When the API keeps asking to wait past max_wait, or the call budget says no, it sets the
+// stop flag itself, with the reason (docs/live-api.md).
 
 #include <atomic>
 #include <chrono>
@@ -13,8 +14,8 @@
 #include "core/fetch/backoff.hpp"
 #include "core/fetch/fetch_outcome.hpp"
 #include "core/fetch/rate_limiter.hpp"
+#include "core/fetch/retry_class.hpp"
 #include "core/fetch/transport.hpp"
-#include "core/state/ledger.hpp"
 #include "core/util/error.hpp"
 #include "core/util/stop_flag.hpp"
 
@@ -40,14 +41,14 @@ struct FetchedItem {
 struct FetchCounters {
     std::atomic<std::uint64_t> requests{0};
     std::atomic<std::uint64_t> retries{0};
-    std::atomic<std::uint64_t> retries_rate_limited{0};
-    std::atomic<std::uint64_t> retries_server{0};
-    std::atomic<std::uint64_t> retries_preparing{0};
-    std::atomic<std::uint64_t> retries_transport{0};
-    std::atomic<std::uint64_t> retries_bad_body{0};
+    AtomicRetryCounts retries_by_class{}; ///< indexed by RetryClass
 
-    /// Copies the counters into a ledger Progress.
-    void copy_to(Progress& progress) const;
+    /// Counts one retry of `retry_class` (None counts only in `retries`).
+    void count_retry(RetryClass retry_class);
+    /// The retries of one class so far.
+    std::uint64_t retries_of(RetryClass retry_class) const;
+    /// A snapshot of the per-class retry counters.
+    RetryCounts retry_counts() const;
 };
 
 /// How the fetch loop behaves.
@@ -59,6 +60,14 @@ struct FetchSettings {
     /// Checks that a 200 body has the shape the phase needs; a body it refuses is retried like a bad body.
     /// Empty: any JSON object is accepted.
     std::function<bool(const std::string&)> accept_body;
+    /// What an answer means (the API's error table: core::classify_answer). Empty: HTTP alone (core::classify).
+    AnswerClassifier classify;
+    /// The most the API may make one item wait in total (Retry-After, maintenance, data not ready) before
+    /// the loop stops with the retry class's stop reason; also caps every single wait.
+    std::chrono::milliseconds max_wait{std::chrono::seconds(600)};
+    /// Asked before every request (retries included); a reason other than None stops the loop with it
+    /// instead of sending (the daily call budget). Empty: always send.
+    std::function<StopReason()> before_send;
 };
 
 /// Thrown when the phase must fail: a fatal answer, or an item that kept failing after max_attempts.
@@ -78,7 +87,7 @@ class Fetcher {
 
     /// Fetches every task `next` yields (nullopt: no more), handing each finished item to `deliver` on this
     /// thread. Returns Stopped when the stop flag ended it early (requests in flight are awaited, nothing new
-    /// starts). Throws FetchFailure on a fatal answer or exhausted retries.
+    /// starts); the flag's reason says why. Throws FetchFailure on a fatal answer or exhausted retries.
     FetchEnd run(const std::function<std::optional<FetchTask>()>& next,
                  const std::function<void(FetchedItem&&)>& deliver);
 

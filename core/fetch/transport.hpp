@@ -17,6 +17,8 @@ enum class TransportError {
     Connect,   ///< could not connect (refused, DNS, unreachable)
     Reset,     ///< the connection broke while sending or receiving
     Truncated, ///< the body ended before Content-Length was met
+    TooLarge,  ///< the body passed the size cap and was cut off as it arrived
+    Tls,       ///< the TLS handshake or the certificate check failed
     Other,     ///< anything else libcurl reports
 };
 

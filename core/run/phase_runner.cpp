@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/api/api_errors.hpp"
 #include "core/api/records.hpp"
 #include "core/run/item_list.hpp"
 #include "core/snapshot/chunk_writer.hpp"
@@ -150,9 +151,14 @@ void PhaseRun::open_upstream() {
 
 FetchEnd PhaseRun::fetch_and_write() {
     std::unique_ptr<Transport> transport = m_env.make_transport();
-    FetchSettings settings{static_cast<std::size_t>(m_config.api.concurrency), m_config.api.max_attempts,
-                           milliseconds(m_config.api.backoff_base_ms), milliseconds(m_config.api.backoff_max_ms),
-                           [phase = m_phase](const std::string& body) { return has_expected_shape(phase, body); }};
+    FetchSettings settings;
+    settings.concurrency = static_cast<std::size_t>(m_config.api.concurrency);
+    settings.max_attempts = m_config.api.max_attempts;
+    settings.backoff_base = milliseconds(m_config.api.backoff_base_ms);
+    settings.backoff_max = milliseconds(m_config.api.backoff_max_ms);
+    settings.accept_body = [phase = m_phase](const std::string& body) { return has_expected_shape(phase, body); };
+    settings.classify = classify_answer;
+    settings.max_wait = seconds(m_config.api.max_wait_s);
     Fetcher fetcher(*transport, *m_env.limiter, settings, m_stop, m_counters);
     BoundedQueue<FetchedItem> queue(settings.concurrency * 4, k_queue_bytes);
 
@@ -262,11 +268,11 @@ void PhaseRun::commit_chunk() {
 
 Progress PhaseRun::progress() const {
     Progress p;
-    m_counters.copy_to(p);
-    p.requests += m_carried.requests;
-    p.retries += m_carried.retries;
-    for (const RetryClassField& field : k_retry_class_fields) {
-        p.*field.count += m_carried.*field.count;
+    p.requests = m_carried.requests + m_counters.requests.load(std::memory_order_relaxed);
+    p.retries = m_carried.retries + m_counters.retries.load(std::memory_order_relaxed);
+    const RetryCounts fetched = m_counters.retry_counts();
+    for (std::size_t i = 0; i < k_retry_class_count; ++i) {
+        p.retries_by_class[i] = m_carried.retries_by_class[i] + fetched[i];
     }
     p.items_total = m_items.size();
     p.items_done = m_cp.done.count() + m_chunk_items.size() + m_new_rejects.size();

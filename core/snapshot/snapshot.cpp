@@ -55,6 +55,9 @@ json manifest_to_json(const Manifest& m) {
                 {"date", m.date},
                 {"run_id", m.run_id},
                 {"state", state_name(m.state)},
+                {"stop_reason", m.state == RunState::Stopped && m.stop_reason != StopReason::None
+                                    ? json(stop_reason_key(m.stop_reason))
+                                    : json(nullptr)},
                 {"records", m.records},
                 {"chunks", chunks},
                 {"rejected", m.rejected},
@@ -115,6 +118,9 @@ Manifest manifest_from_json(const json& j, const std::string& where) {
     m.run_id = fields.run_id("run_id", true);
     m.records = fields.uint("records");
     m.rejected = fields.uint_or("rejected", 0);
+    if (const std::optional<std::string> reason = fields.optional_string("stop_reason")) {
+        m.stop_reason = parse_stop_reason(*reason).value_or(StopReason::None);
+    }
     m.started_at = fields.string_or("started_at", "", 64);
     m.finished_at = fields.string_or("finished_at", "", 64);
     const json& chunks = fields.array("chunks");

@@ -12,6 +12,7 @@
 #include "core/api/phase.hpp"
 #include "core/config/config.hpp"
 #include "core/snapshot/sink.hpp"
+#include "core/util/stop_reason.hpp"
 
 namespace pipeline::core {
 
@@ -38,6 +39,7 @@ struct Manifest {
     std::string date;
     std::string run_id;
     RunState state = RunState::Running;
+    StopReason stop_reason = StopReason::None; ///< why it ended STOPPED ("stop_reason", null otherwise)
     std::uint64_t records = 0;
     std::vector<ChunkEntry> chunks;
     std::uint64_t rejected = 0;

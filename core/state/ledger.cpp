@@ -47,6 +47,9 @@ LedgerEntry entry_from_json(Phase phase, const JsonFields& j) {
     e.updated_at = j.string_or("updated_at", "", 64);
     e.finished_at = j.string_or("finished_at", "", 64);
     e.stop_requested = j.boolean_or("stop_requested", false);
+    if (const std::optional<std::string> reason = j.optional_string("stop_reason")) {
+        e.stop_reason = parse_stop_reason(*reason).value_or(StopReason::None);
+    }
     if (const std::optional<JsonFields> progress = j.optional_object("progress")) {
         e.progress = progress_from_json(*progress);
     }
@@ -92,12 +95,12 @@ std::string serialise(const RunDir& run_dir, const LedgerEntries& entries) {
 
 json progress_to_json(const Progress& p) {
     json by_class = json::object();
-    for (const RetryClassField& field : k_retry_class_fields) {
-        by_class[std::string(field.key)] = p.*field.count;
+    for (const RetryClassInfo& info : k_retry_classes) {
+        by_class[std::string(info.key)] = p.retries_by_class[static_cast<std::size_t>(info.retry_class)];
     }
     return json{{"items_done", p.items_done}, {"items_total", p.items_total}, {"records", p.records},
                 {"chunks", p.chunks},         {"requests", p.requests},       {"retries", p.retries},
-                {"rejected", p.rejected},     {"retries_by_class", by_class}};
+                {"rejected", p.rejected},     {"empty", p.empty},             {"retries_by_class", by_class}};
 }
 
 Progress progress_from_json(const JsonFields& j) {
@@ -109,9 +112,10 @@ Progress progress_from_json(const JsonFields& j) {
     p.requests = j.uint_or("requests", 0);
     p.retries = j.uint_or("retries", 0);
     p.rejected = j.uint_or("rejected", 0);
+    p.empty = j.uint_or("empty", 0);
     if (const std::optional<JsonFields> by_class = j.optional_object("retries_by_class")) {
-        for (const RetryClassField& field : k_retry_class_fields) {
-            p.*field.count = by_class->uint_or(field.key, 0);
+        for (const RetryClassInfo& info : k_retry_classes) {
+            p.retries_by_class[static_cast<std::size_t>(info.retry_class)] = by_class->uint_or(info.key, 0);
         }
     }
     return p;
@@ -132,6 +136,9 @@ json entry_to_json(const LedgerEntry& e) {
                 {"updated_at", nullable(e.updated_at)},
                 {"finished_at", nullable(e.finished_at)},
                 {"stop_requested", e.stop_requested},
+                {"stop_reason", e.state == RunState::Stopped && e.stop_reason != StopReason::None
+                                    ? json(stop_reason_key(e.stop_reason))
+                                    : json(nullptr)},
                 {"progress", progress_to_json(e.progress)},
                 {"error", e.error ? json(*e.error) : json(nullptr)},
                 {"upstream_run_id", nullable(e.upstream_run_id)},

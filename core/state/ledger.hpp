@@ -13,11 +13,14 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/api/phase.hpp"
+#include "core/fetch/retry_class.hpp"
 #include "core/state/run_dir.hpp"
+#include "core/util/stop_reason.hpp"
 
 namespace pipeline::core {
 
-/// Counters of a run (docs/contract.md §5 "progress", plus retries split by class).
+/// Counters of a run (the "progress" object of docs/contract.md, plus retries split by class and empty
+/// answers).
 struct Progress {
     std::uint64_t items_done = 0;
     std::uint64_t items_total = 0;
@@ -26,28 +29,9 @@ struct Progress {
     std::uint64_t requests = 0;
     std::uint64_t retries = 0;
     std::uint64_t rejected = 0;
-    std::uint64_t retries_rate_limited = 0; ///< 429
-    std::uint64_t retries_server = 0;       ///< 5xx
-    std::uint64_t retries_preparing = 0;    ///< OPENAPI00009
-    std::uint64_t retries_transport = 0;    ///< timeouts, resets, refused connections
-    std::uint64_t retries_bad_body = 0;     ///< truncated or unparsable bodies
+    std::uint64_t empty = 0;       ///< committed records whose answer was empty (all fields but date null)
+    RetryCounts retries_by_class{}; ///< indexed by RetryClass; keys and labels in k_retry_classes
 };
-
-/// One retry class of Progress: its key in JSON and metrics, its short label in logs, and its counter.
-struct RetryClassField {
-    std::string_view key;
-    std::string_view label;
-    std::uint64_t Progress::*count;
-};
-
-/// Every retry class of Progress, in a fixed order: the one list the ledger, metrics and logs iterate.
-inline constexpr std::array<RetryClassField, 5> k_retry_class_fields = {{
-    {"rate_limited", "429", &Progress::retries_rate_limited},
-    {"server_error", "5xx", &Progress::retries_server},
-    {"data_preparing", "data preparing", &Progress::retries_preparing},
-    {"transport", "transport", &Progress::retries_transport},
-    {"bad_body", "bad body", &Progress::retries_bad_body},
-}};
 
 /// A phase's latest run as the ledger records it.
 struct LedgerEntry {
@@ -61,6 +45,7 @@ struct LedgerEntry {
     std::string updated_at;
     std::string finished_at;
     bool stop_requested = false;
+    StopReason stop_reason = StopReason::None; ///< why it ended STOPPED; None in any other state
     Progress progress;
     std::optional<std::string> error;
     std::string upstream_run_id;
@@ -75,14 +60,15 @@ class JsonFields;
 /// The largest pid a state file may hold (Linux's PID_MAX_LIMIT); a larger or non-integer pid is refused.
 inline constexpr std::uint64_t k_max_pid = 4194304;
 
-/// The "progress" object of docs/contract.md §5 (with "retries_by_class"), and back (missing fields are zero).
+/// The "progress" object of docs/contract.md §5 (with "retries_by_class" keyed by k_retry_classes, and "empty").
 nlohmann::json progress_to_json(const Progress& progress);
 /// Reads a "progress" object; throws core::Error naming the file and field of a wrong type.
 Progress progress_from_json(const JsonFields& fields);
 /// As above, for an object without a file (errors name "progress").
 Progress progress_from_json(const nlohmann::json& json);
 
-/// Converts an entry to the JSON object of docs/contract.md §5 (plus extra fields).
+/// Converts an entry to the JSON object status --json prints (plus extra fields); "stop_reason" is null
+/// unless the state is STOPPED.
 nlohmann::json entry_to_json(const LedgerEntry& entry);
 
 /// An entry as status shows it: RUNNING with its process gone becomes FAILED with an error naming the pid.

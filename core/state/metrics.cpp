@@ -95,6 +95,15 @@ std::string render_metrics(const std::vector<PhaseMetrics>& phases, SystemTime n
     }
     w.gauge("pipeline_phase_stop_requested", "1 if a stop was requested for the phase's latest run.",
             [](const PhaseMetrics& p) { return std::string(p.entry.stop_requested ? "1" : "0"); });
+    w.header("pipeline_phase_stop_reason",
+             "1 if the phase's latest run ended STOPPED for this reason, else 0 (docs/live-api.md).");
+    for (const PhaseMetrics& phase : phases) {
+        for (const StopReasonInfo& info : k_stop_reasons) {
+            const bool this_reason = phase.entry.state == RunState::Stopped && phase.entry.stop_reason == info.reason;
+            w.sample("pipeline_phase_stop_reason", labels(phase, ",reason=\"" + std::string(info.key) + "\""),
+                     this_reason ? "1" : "0");
+        }
+    }
     w.gauge("pipeline_phase_items_done", "Input items done (fetched or refused) in the latest run.",
             [](const PhaseMetrics& p) { return number(p.entry.progress.items_done); });
     // Not "_items_total": Prometheus reserves the _total suffix for counters (promtool check metrics).
@@ -110,11 +119,13 @@ std::string render_metrics(const std::vector<PhaseMetrics>& phases, SystemTime n
     w.header("pipeline_phase_retries", "API requests of the latest run that were retried, by cause.");
     for (const PhaseMetrics& phase : phases) {
         const Progress& p = phase.entry.progress;
-        for (const RetryClassField& field : k_retry_class_fields) {
-            w.sample("pipeline_phase_retries", labels(phase, ",class=\"" + std::string(field.key) + "\""),
-                     number(p.*field.count));
+        for (const RetryClassInfo& info : k_retry_classes) {
+            w.sample("pipeline_phase_retries", labels(phase, ",class=\"" + std::string(info.key) + "\""),
+                     number(p.retries_by_class[static_cast<std::size_t>(info.retry_class)]));
         }
     }
+    w.gauge("pipeline_phase_empty", "Committed records of the latest run whose API answer was empty.",
+            [](const PhaseMetrics& p) { return number(p.entry.progress.empty); });
     w.gauge("pipeline_phase_rejected", "Items the API refused for good in the latest run.",
             [](const PhaseMetrics& p) { return number(p.entry.progress.rejected); });
     w.gauge("pipeline_phase_duration_seconds", "Seconds from the latest run's start to its end (or to now).",

@@ -169,7 +169,7 @@ SignalStopper::Registration SignalStopper::add(StopFlag& flag) {
     const std::lock_guard lock(m_mutex);
     m_flags.push_back(&flag);
     if (m_signalled) {
-        flag.request();
+        flag.request(StopReason::Signal);
     }
     return Registration(*this, flag);
 }
@@ -210,7 +210,7 @@ void SignalStopper::loop() {
         }
         m_signalled = true;
         for (StopFlag* flag : m_flags) {
-            flag->request();
+            flag->request(StopReason::Signal);
         }
     }
     ::close(signal_fd);

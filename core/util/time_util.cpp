@@ -1,6 +1,7 @@
 #include "core/util/time_util.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace pipeline::core {
 
@@ -68,6 +69,19 @@ std::string format_date(year_month_day date) {
     std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
                   static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
     return text;
+}
+
+year_month_day api_today(SystemTime now) {
+    return year_month_day{floor<days>(now + hours{9})};
+}
+
+SystemTime calendar_now() {
+    if (const char* fixed = std::getenv("PIPELINE_TEST_NOW"); fixed != nullptr && *fixed != '\0') {
+        if (const std::optional<SystemTime> parsed = parse_utc(fixed)) {
+            return *parsed;
+        }
+    }
+    return system_clock::now();
 }
 
 year_month_day api_yesterday(SystemTime now) {

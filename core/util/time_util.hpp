@@ -22,6 +22,14 @@ std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
 /// "YYYY-MM-DD".
 std::string format_date(std::chrono::year_month_day date);
 
+/// Today in the API's calendar (Asia/Seoul, UTC+9, no daylight saving) as seen at `now`.
+std::chrono::year_month_day api_today(SystemTime now);
+
+/// The clock of the API calendar: the daily call budget's day and the default --date. Normally the system
+/// clock; a test seam: PIPELINE_TEST_NOW=2026-11-23T03:00:00Z (format_utc's form) fixes it, so that tests
+/// can cross a day without waiting. Nothing else reads that variable; a malformed value is ignored.
+SystemTime calendar_now();
+
 /// Yesterday in the API's calendar (Asia/Seoul, UTC+9, no daylight saving) as seen at `now`.
 std::chrono::year_month_day api_yesterday(SystemTime now);
 

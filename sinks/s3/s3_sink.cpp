@@ -150,7 +150,9 @@ Verdict classify(const HttpResponse& response, const std::string& code, bool mis
     case TransportError::Connect:
     case TransportError::Reset:
     case TransportError::Truncated:
+    case TransportError::TooLarge:
         return Verdict::Retry;
+    case TransportError::Tls:
     case TransportError::Other:
         return Verdict::Fail;
     }

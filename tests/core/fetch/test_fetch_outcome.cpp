@@ -1,11 +1,10 @@
-// The classification table of docs/contract.md §8 and Retry-After parsing.
+// Classification by HTTP alone (no API knowledge), the retry class table, and Retry-After parsing.
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "core/fetch/fetch_outcome.hpp"
 
@@ -13,9 +12,12 @@ using namespace std::chrono;
 using namespace std::chrono_literals;
 using pipeline::core::Classified;
 using pipeline::core::classify;
+using pipeline::core::k_retry_classes;
 using pipeline::core::Outcome;
 using pipeline::core::parse_retry_after;
+using pipeline::core::retry_class_info;
 using pipeline::core::RetryClass;
+using pipeline::core::StopReason;
 using pipeline::core::SystemTime;
 using pipeline::core::TransportError;
 using pipeline::core::TransportResult;
@@ -29,107 +31,45 @@ TransportResult http(long status, std::string body, std::optional<std::string> r
     return TransportResult{7, status, std::move(body), std::move(retry_after), TransportError::None, ""};
 }
 
-std::string api_error_body(const std::string& name) {
-    return R"({"error":{"name":")" + name + R"(","message":"the API says no"}})";
-}
-
-TransportResult failed(TransportError error) {
-    return TransportResult{7, 0, "partial", std::nullopt, error, "curl said something"};
-}
-
-struct Row {
-    std::string what;
-    TransportResult result;
-    Outcome outcome;
-    RetryClass retry_class;
-    std::string error_name;
-};
-
 } // namespace
 
-TEST_CASE("answers are classified as docs/contract.md §8 says") {
-    const std::vector<Row> table = {
-        {"200 JSON object", http(200, R"({"ranking":[{"ranking":1}]})"), Outcome::Ok, RetryClass::None, ""},
-        {"200 object with surrounding whitespace", http(200, " {\"ocid\":\"ab\"}\n"), Outcome::Ok, RetryClass::None,
-         ""},
-        {"200 truncated JSON", http(200, R"({"ranking":[{"ranking":1},{"rank)"), Outcome::RetryLater,
-         RetryClass::BadBody, "BAD_BODY"},
-        {"200 JSON array", http(200, "[1,2]"), Outcome::RetryLater, RetryClass::BadBody, "BAD_BODY"},
-        {"200 empty body", http(200, ""), Outcome::RetryLater, RetryClass::BadBody, "BAD_BODY"},
-        {"200 HTML", http(200, "<html></html>"), Outcome::RetryLater, RetryClass::BadBody, "BAD_BODY"},
-        {"200 object with invalid UTF-8", http(200, "{\"name\":\"\xff\xfe\"}"), Outcome::RetryLater,
-         RetryClass::BadBody, "BAD_BODY"},
-        {"200 object followed by garbage", http(200, R"({"ocid":"ab"} {"ocid":"cd"})"), Outcome::RetryLater,
-         RetryClass::BadBody, "BAD_BODY"},
-        {"429 OPENAPI00007", http(429, api_error_body("OPENAPI00007")), Outcome::RetryLater,
-         RetryClass::RateLimited, "OPENAPI00007"},
-        {"429 without a body", http(429, ""), Outcome::RetryLater, RetryClass::RateLimited, "HTTP429"},
-        {"500 OPENAPI00001", http(500, api_error_body("OPENAPI00001")), Outcome::RetryLater,
-         RetryClass::ServerError, "OPENAPI00001"},
-        {"503 OPENAPI00011", http(503, api_error_body("OPENAPI00011")), Outcome::RetryLater,
-         RetryClass::ServerError, "OPENAPI00011"},
-        {"502 from a proxy", http(502, "<html>Bad Gateway</html>"), Outcome::RetryLater, RetryClass::ServerError,
-         "HTTP502"},
-        {"400 OPENAPI00009", http(400, api_error_body("OPENAPI00009")), Outcome::RetryLater,
-         RetryClass::DataPreparing, "OPENAPI00009"},
-        {"400 OPENAPI00003", http(400, api_error_body("OPENAPI00003")), Outcome::RejectItem, RetryClass::None,
-         "OPENAPI00003"},
-        {"400 OPENAPI00004", http(400, api_error_body("OPENAPI00004")), Outcome::RejectItem, RetryClass::None,
-         "OPENAPI00004"},
-        {"400 OPENAPI00005", http(400, api_error_body("OPENAPI00005")), Outcome::Fatal, RetryClass::None,
-         "OPENAPI00005"},
-        {"403 OPENAPI00002", http(403, api_error_body("OPENAPI00002")), Outcome::Fatal, RetryClass::None,
-         "OPENAPI00002"},
-        {"403 without a body", http(403, ""), Outcome::Fatal, RetryClass::None, "HTTP403"},
-        {"404 (wrong base_url)", http(404, "not found"), Outcome::Fatal, RetryClass::None, "HTTP404"},
-        {"timeout", failed(TransportError::Timeout), Outcome::RetryLater, RetryClass::Transport, "TIMEOUT"},
-        {"connection reset", failed(TransportError::Reset), Outcome::RetryLater, RetryClass::Transport, "RESET"},
-        {"connection refused", failed(TransportError::Connect), Outcome::RetryLater, RetryClass::Transport,
-         "CONNECT"},
-        {"other transport failure", failed(TransportError::Other), Outcome::RetryLater, RetryClass::Transport,
-         "TRANSPORT"},
-        {"truncated body", failed(TransportError::Truncated), Outcome::RetryLater, RetryClass::BadBody,
-         "TRUNCATED"},
-    };
-    for (const Row& row : table) {
-        CAPTURE(row.what);
-        const Classified c = classify(row.result, k_now);
-        CHECK(c.outcome == row.outcome);
-        CHECK(c.retry_class == row.retry_class);
-        CHECK(c.error_name == row.error_name);
-        if (row.outcome != Outcome::Ok) {
-            CHECK_FALSE(c.message.empty());
+TEST_CASE("HTTP alone: 429 and 5xx are retried, other errors are fatal, whatever the body names") {
+    CHECK(classify(http(429, ""), k_now).retry_class == RetryClass::RateLimited);
+    CHECK(classify(http(502, "<html>"), k_now).retry_class == RetryClass::ServerError);
+    CHECK(classify(http(408, ""), k_now).retry_class == RetryClass::Transport);
+    // The API's names are core/api's business: by HTTP alone a 400 is a wrong request.
+    const Classified preparing = classify(http(400, R"({"error":{"name":"OPENAPI00009"}})"), k_now);
+    CHECK(preparing.outcome == Outcome::Fatal);
+    CHECK(preparing.error_name == "HTTP400");
+    CHECK(classify(http(200, "{}"), k_now).outcome == Outcome::Ok);
+    const Classified waited = classify(http(503, "", "7"), k_now);
+    REQUIRE(waited.retry_after.has_value());
+    CHECK(*waited.retry_after == 7000ms);
+}
+
+TEST_CASE("the retry class table: keys kept from the ledger's first format, waits that stop with a reason") {
+    CHECK(retry_class_info(RetryClass::RateLimited).key == "rate_limited");
+    CHECK(retry_class_info(RetryClass::ServerError).key == "server_error");
+    CHECK(retry_class_info(RetryClass::DataPreparing).key == "data_preparing");
+    CHECK(retry_class_info(RetryClass::Transport).key == "transport");
+    CHECK(retry_class_info(RetryClass::BadBody).key == "bad_body");
+    CHECK(retry_class_info(RetryClass::Maintenance).key == "maintenance");
+    CHECK(retry_class_info(RetryClass::RateLimited).wait_stop == StopReason::RateLimited);
+    CHECK(retry_class_info(RetryClass::DataPreparing).wait_stop == StopReason::NotReady);
+    CHECK(retry_class_info(RetryClass::Maintenance).wait_stop == StopReason::Maintenance);
+    CHECK(retry_class_info(RetryClass::ServerError).wait_stop == StopReason::None);
+    for (std::size_t i = 0; i < k_retry_classes.size(); ++i) {
+        for (std::size_t j = i + 1; j < k_retry_classes.size(); ++j) {
+            CHECK(k_retry_classes[i].key != k_retry_classes[j].key);
         }
     }
-}
-
-TEST_CASE("messages carry the status and the API's own words, and say what to check for a fatal answer") {
-    const Classified reject = classify(http(400, api_error_body("OPENAPI00003")), k_now);
-    CHECK(reject.message.find("400") != std::string::npos);
-    CHECK(reject.message.find("the API says no") != std::string::npos);
-    const Classified bad_key = classify(http(400, api_error_body("OPENAPI00005")), k_now);
-    CHECK(bad_key.message.find("API key") != std::string::npos);
-    const Classified transport = classify(failed(TransportError::Timeout), k_now);
-    CHECK(transport.message == "curl said something");
-}
-
-TEST_CASE("a 429 carries its Retry-After, in seconds or as an HTTP date") {
-    const Classified seconds = classify(http(429, api_error_body("OPENAPI00007"), "2"), k_now);
-    REQUIRE(seconds.retry_after.has_value());
-    CHECK(*seconds.retry_after == 2000ms);
-
-    const Classified date = classify(http(429, api_error_body("OPENAPI00007"), "Mon, 23 Nov 2026 01:00:30 GMT"), k_now);
-    REQUIRE(date.retry_after.has_value());
-    CHECK(*date.retry_after == 30000ms);
-
-    CHECK_FALSE(classify(http(429, ""), k_now).retry_after.has_value());
-    CHECK_FALSE(classify(http(429, "", "whenever"), k_now).retry_after.has_value());
 }
 
 TEST_CASE("parse_retry_after reads delay-seconds, HTTP dates, and refuses garbage") {
     CHECK(parse_retry_after("120", k_now) == milliseconds(120000));
     CHECK(parse_retry_after(" 3 ", k_now) == milliseconds(3000));
     CHECK(parse_retry_after("0", k_now) == milliseconds(0));
+    CHECK(parse_retry_after("86400", k_now) == milliseconds(hours(24)));
     // An HTTP date in the future: the time until then.
     CHECK(parse_retry_after("Mon, 23 Nov 2026 01:02:00 GMT", k_now) == milliseconds(120000));
     CHECK(parse_retry_after("Tue, 24 Nov 2026 01:00:00 GMT", k_now) == milliseconds(hours(24)));

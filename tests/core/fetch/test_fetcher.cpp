@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/api/api_errors.hpp"
 #include "core/fetch/fetcher.hpp"
 #include "fakes/fake_transport.hpp"
 
@@ -23,6 +24,8 @@ using pipeline::core::FetchFailure;
 using pipeline::core::FetchSettings;
 using pipeline::core::FetchTask;
 using pipeline::core::RateLimiter;
+using pipeline::core::RetryClass;
+using pipeline::core::StopReason;
 using pipeline::core::StopFlag;
 using pipeline::core::TransportError;
 using pipeline::tests::api_error;
@@ -43,6 +46,7 @@ struct Harness {
         settings.max_attempts = max_attempts;
         settings.backoff_base = 1ms;
         settings.backoff_max = 5ms;
+        settings.classify = pipeline::core::classify_answer; // the API's error table, as phases use it
     }
     // Every item answers 200 with its body unless scripted otherwise before.
     void answer_all_ok() {
@@ -130,7 +134,7 @@ TEST_CASE("never more than concurrency requests are in flight") {
     CHECK(h.delivered.size() == k_items);
 }
 
-TEST_CASE("a 500 is retried, the 200 that follows is delivered, and the retry is counted as a server error") {
+TEST_CASE("a 500 is retried, the 200 that follows is delivered, and each retry is counted by its class") {
     Harness h(10);
     h.transport.add(url_of(4), {api_error(500, "OPENAPI00001"), ok_answer(body_of(4))});
     h.transport.add(url_of(7), {api_error(503, "OPENAPI00011"), api_error(500, "OPENAPI00001"),
@@ -145,8 +149,9 @@ TEST_CASE("a 500 is retried, the 200 that follows is delivered, and the retry is
     CHECK(h.transport.start_times(url_of(7)).size() == 3);
     CHECK(h.counters.requests == 13);
     CHECK(h.counters.retries == 3);
-    CHECK(h.counters.retries_server == 3);
-    CHECK(h.counters.retries_rate_limited == 0);
+    CHECK(h.counters.retries_of(RetryClass::ServerError) == 2);
+    CHECK(h.counters.retries_of(RetryClass::Maintenance) == 1);
+    CHECK(h.counters.retries_of(RetryClass::RateLimited) == 0);
 }
 
 TEST_CASE("each retry class is counted on its own") {
@@ -162,11 +167,11 @@ TEST_CASE("each retry class is counted on its own") {
         CHECK(h.delivered[i].body == body_of(i));
     }
     CHECK(h.counters.retries == 6);
-    CHECK(h.counters.retries_transport == 2);
-    CHECK(h.counters.retries_bad_body == 2);
-    CHECK(h.counters.retries_preparing == 1);
-    CHECK(h.counters.retries_rate_limited == 1);
-    CHECK(h.counters.retries_server == 0);
+    CHECK(h.counters.retries_of(RetryClass::Transport) == 2);
+    CHECK(h.counters.retries_of(RetryClass::BadBody) == 2);
+    CHECK(h.counters.retries_of(RetryClass::DataPreparing) == 1);
+    CHECK(h.counters.retries_of(RetryClass::RateLimited) == 1);
+    CHECK(h.counters.retries_of(RetryClass::ServerError) == 0);
 }
 
 TEST_CASE("a 429 with Retry-After 1 is not retried before a second has passed") {
@@ -180,12 +185,12 @@ TEST_CASE("a 429 with Retry-After 1 is not retried before a second has passed") 
     REQUIRE(starts.size() == 2);
     CHECK(starts[1] - starts[0] >= 1s);
     CHECK(h.delivered[1].body == body_of(1));
-    CHECK(h.counters.retries_rate_limited == 1);
+    CHECK(h.counters.retries_of(RetryClass::RateLimited) == 1);
 }
 
 TEST_CASE("an item that keeps failing ends the run with FetchFailure naming its URL after max_attempts") {
     Harness h(5, 2, 3);
-    h.transport.add(url_of(2), {api_error(503, "OPENAPI00011")});
+    h.transport.add(url_of(2), {api_error(500, "OPENAPI00001")});
     h.answer_all_ok();
     try {
         h.run();
@@ -194,7 +199,7 @@ TEST_CASE("an item that keeps failing ends the run with FetchFailure naming its 
         const std::string message = e.what();
         CHECK(message.find(url_of(2)) != std::string::npos);
         CHECK(message.find("3 attempts") != std::string::npos);
-        CHECK(message.find("OPENAPI00011") != std::string::npos);
+        CHECK(message.find("OPENAPI00001") != std::string::npos);
         CHECK(e.code() == pipeline::core::ExitCode::Failed);
     }
     CHECK(h.transport.start_times(url_of(2)).size() == 3);
@@ -297,4 +302,85 @@ TEST_CASE("a stop requested before run starts nothing") {
     h.stop.request();
     CHECK(h.run() == FetchEnd::Stopped);
     CHECK(h.transport.start_count() == 0);
+}
+
+TEST_CASE("a Retry-After past max_wait stops at once with rate_limited instead of sleeping through it") {
+    Harness h(3, 1);
+    h.settings.max_wait = 2s;
+    h.transport.add(url_of(0), {api_error(429, "OPENAPI00007", "86400"), ok_answer(body_of(0))});
+    h.answer_all_ok();
+    const Clock::time_point began = Clock::now();
+    CHECK(h.run() == FetchEnd::Stopped);
+    CHECK(Clock::now() - began < 2s);
+    CHECK(h.stop.reason() == StopReason::RateLimited);
+    CHECK(h.transport.start_count() == 1);
+    CHECK(h.counters.retries_of(RetryClass::RateLimited) == 1);
+    CHECK(h.delivered.empty());
+}
+
+TEST_CASE("waits the API asks for are not limited by max_attempts but by max_wait") {
+    SUBCASE("maintenance that ends is waited out, however many answers it takes") {
+        Harness h(2, 1, 2);
+        h.transport.add(url_of(1), {api_error(400, "OPENAPI00010"), api_error(503, "OPENAPI00011"),
+                                    api_error(400, "OPENAPI00010"), ok_answer(body_of(1))});
+        h.answer_all_ok();
+        CHECK(h.run() == FetchEnd::Finished);
+        CHECK(h.delivered[1].body == body_of(1));
+        CHECK(h.counters.retries_of(RetryClass::Maintenance) == 3);
+        CHECK(h.stop.reason() == StopReason::None);
+    }
+    SUBCASE("maintenance that does not end stops with maintenance") {
+        Harness h(1, 1, 2);
+        h.settings.max_wait = 40ms;
+        h.settings.backoff_base = 10ms;
+        h.settings.backoff_max = 10ms;
+        h.transport.add(url_of(0), {api_error(400, "OPENAPI00010")});
+        CHECK(h.run() == FetchEnd::Stopped);
+        CHECK(h.stop.reason() == StopReason::Maintenance);
+        CHECK(h.transport.start_count() > 2);
+        CHECK(h.counters.retries_of(RetryClass::Maintenance) == h.transport.start_count());
+    }
+    SUBCASE("data that stays in preparation stops with not_ready") {
+        Harness h(1, 1, 2);
+        h.settings.max_wait = 40ms;
+        h.settings.backoff_base = 10ms;
+        h.settings.backoff_max = 10ms;
+        h.transport.add(url_of(0), {api_error(400, "OPENAPI00009")});
+        CHECK(h.run() == FetchEnd::Stopped);
+        CHECK(h.stop.reason() == StopReason::NotReady);
+    }
+}
+
+TEST_CASE("an unknown error name is retried up to max_attempts, then fails naming it") {
+    Harness h(1, 1, 3);
+    h.transport.add(url_of(0), {api_error(400, "OPENAPI00099")});
+    try {
+        h.run();
+        FAIL("no FetchFailure");
+    } catch (const FetchFailure& e) {
+        CHECK(std::string(e.what()).find("OPENAPI00099") != std::string::npos);
+    }
+    CHECK(h.transport.start_count() == 3);
+    CHECK(h.counters.retries_of(RetryClass::UnknownError) == 2);
+}
+
+TEST_CASE("before_send refusing a request stops the loop with its reason, sending nothing more") {
+    Harness h(20, 4);
+    h.answer_all_ok();
+    int allowed = 7;
+    h.settings.before_send = [&allowed] { return allowed-- > 0 ? StopReason::None : StopReason::Quota; };
+    CHECK(h.run() == FetchEnd::Stopped);
+    CHECK(h.stop.reason() == StopReason::Quota);
+    CHECK(h.transport.start_count() == 7);
+    CHECK(h.counters.requests == 7);
+    CHECK(h.delivered.size() == 7);
+}
+
+TEST_CASE("the first stop reason sticks") {
+    StopFlag flag;
+    CHECK(flag.reason() == StopReason::None);
+    flag.request(StopReason::Signal);
+    flag.request(StopReason::Quota);
+    CHECK(flag.requested());
+    CHECK(flag.reason() == StopReason::Signal);
 }

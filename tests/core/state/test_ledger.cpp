@@ -93,7 +93,10 @@ TEST_CASE("an update is read back field by field and leaves the other phases alo
         e.updated_at = "2026-11-23T01:05:00Z";
         e.finished_at = "2026-11-23T01:06:00Z";
         e.stop_requested = true;
-        e.progress = {10, 12, 2000, 2, 15, 3, 1, 1, 1, 0, 1, 0};
+        e.progress = {10, 12, 2000, 2, 15, 3, 1};
+        e.progress.retries_by_class[static_cast<std::size_t>(pipeline::core::RetryClass::RateLimited)] = 1;
+        e.progress.retries_by_class[static_cast<std::size_t>(pipeline::core::RetryClass::ServerError)] = 1;
+        e.progress.retries_by_class[static_cast<std::size_t>(pipeline::core::RetryClass::Transport)] = 1;
         e.error = "it broke";
         e.upstream_run_id = "20261123T000000Z-ffffff";
         e.sink = "/srv/data";
@@ -120,9 +123,9 @@ TEST_CASE("an update is read back field by field and leaves the other phases alo
     CHECK(e.progress.requests == 15);
     CHECK(e.progress.retries == 3);
     CHECK(e.progress.rejected == 1);
-    CHECK(e.progress.retries_rate_limited == 1);
-    CHECK(e.progress.retries_server == 1);
-    CHECK(e.progress.retries_transport == 1);
+    CHECK(e.progress.retries_by_class[static_cast<std::size_t>(pipeline::core::RetryClass::RateLimited)] == 1);
+    CHECK(e.progress.retries_by_class[static_cast<std::size_t>(pipeline::core::RetryClass::ServerError)] == 1);
+    CHECK(e.progress.retries_by_class[static_cast<std::size_t>(pipeline::core::RetryClass::Transport)] == 1);
     CHECK(e.error == "it broke");
     CHECK(e.upstream_run_id == "20261123T000000Z-ffffff");
     CHECK(e.sink == "/srv/data");

@@ -105,8 +105,8 @@ std::vector<PhaseMetrics> example() {
     done.progress.records = 2000;
     done.progress.requests = 13;
     done.progress.retries = 3;
-    done.progress.retries_rate_limited = 2;
-    done.progress.retries_server = 1;
+    done.progress.retries_by_class[static_cast<std::size_t>(pipeline::core::RetryClass::RateLimited)] = 2;
+    done.progress.retries_by_class[static_cast<std::size_t>(pipeline::core::RetryClass::ServerError)] = 1;
     phases[0].last_success_unix = completed_at_unix(done);
     LedgerEntry& running = phases[3].entry;
     running.state = RunState::Running;
@@ -114,6 +114,12 @@ std::vector<PhaseMetrics> example() {
     running.stop_requested = true;
     running.progress.rejected = 4;
     phases[3].last_success_unix = 1'790'000'000;
+    LedgerEntry& stopped = phases[2].entry;
+    stopped.state = RunState::Stopped;
+    stopped.stop_reason = pipeline::core::StopReason::Quota;
+    stopped.started_at = "2026-11-23T01:00:00Z";
+    stopped.finished_at = "2026-11-23T01:01:00Z";
+    stopped.progress.empty = 5;
     return phases;
 }
 
@@ -132,6 +138,8 @@ TEST_CASE("the rendered text parses, and every family is a pipeline_ gauge with 
                                             "pipeline_phase_requests",
                                             "pipeline_phase_retries",
                                             "pipeline_phase_rejected",
+                                            "pipeline_phase_empty",
+                                            "pipeline_phase_stop_reason",
                                             "pipeline_phase_duration_seconds",
                                             "pipeline_phase_last_success_timestamp_seconds",
                                             "pipeline_metrics_updated_timestamp_seconds"};
@@ -198,4 +206,18 @@ TEST_CASE("durations and success times from timestamps") {
     e.finished_at = "not a time";
     CHECK_FALSE(completed_at_unix(e).has_value());
     CHECK(run_duration_seconds(e, *parse_utc("2026-11-24T00:00:00Z")) == 0);
+}
+
+TEST_CASE("the stop reason of a STOPPED run is 1 for its reason and 0 for the others, and all 0 otherwise") {
+    std::map<std::string, std::string> types;
+    const std::vector<Sample> samples =
+        parse(render_metrics(example(), *parse_utc("2026-11-23T01:05:00Z")), types);
+    for (const auto& info : pipeline::core::k_stop_reasons) {
+        const std::string reason(info.key);
+        CAPTURE(reason);
+        CHECK(value_of(samples, "pipeline_phase_stop_reason", {{"phase", "CHARACTER_BASIC"}, {"reason", reason}}) ==
+              (reason == "quota" ? 1 : 0));
+        CHECK(value_of(samples, "pipeline_phase_stop_reason", {{"phase", "ITEM_EQUIPMENT"}, {"reason", reason}}) == 0);
+    }
+    CHECK(value_of(samples, "pipeline_phase_empty", {{"phase", "CHARACTER_BASIC"}}) == 5);
 }
