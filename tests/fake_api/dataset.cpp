@@ -61,6 +61,7 @@ Dataset::Dataset(const DatasetOptions& options) : m_options(options) {
         const double u = unit_interval(mix64(static_cast<std::uint64_t>(i), k_salt_refuse));
         character.name_refused = u < options.refuse_names;
         character.ocid_refused = !character.name_refused && u < options.refuse_names + options.refuse_ocids;
+        character.empty = options.empty_every > 0 && (i + 1) % options.empty_every == 0;
         const int position = static_cast<int>(m_characters.size());
         m_by_name.emplace(character.name, position);
         m_by_ocid.emplace(character.ocid, position);
@@ -109,9 +110,22 @@ Json Dataset::ranking_page(const std::string& date, int page) const {
     const long long total = static_cast<long long>(m_row_character.size());
     for (long long row = first; row >= 0 && row < total && row < first + k_page_size; ++row) {
         const Character& character = m_characters[static_cast<std::size_t>(m_row_character[static_cast<std::size_t>(row)])];
-        rows.push_back(ranking_entry(character, static_cast<int>(row + 1), date));
+        Json entry = ranking_entry(character, static_cast<int>(row + 1), date);
+        if (nameless_row(row + 1)) {
+            // What the live API has been seen to send: a null name, or no name at all.
+            if (((row + 1) / m_options.nameless_every) % 2 == 1) {
+                entry["character_name"] = nullptr;
+            } else {
+                entry.erase("character_name");
+            }
+        }
+        rows.push_back(std::move(entry));
     }
     return Json{{"ranking", std::move(rows)}};
+}
+
+bool Dataset::nameless_row(long long rank) const {
+    return m_options.nameless_every > 0 && rank % m_options.nameless_every == 0;
 }
 
 Json Dataset::id_document(const Character& character) const {
@@ -128,6 +142,15 @@ Json Dataset::basic_document(const Character& character, const std::string& date
                   1 + static_cast<int>((h >> 8) % 12), 1 + static_cast<int>((h >> 16) % 28));
     Json doc;
     doc["date"] = date + "T00:00+09:00";
+    if (character.empty) {
+        for (const char* field : {"character_name", "world_name", "character_gender", "character_class",
+                                  "character_class_level", "character_level", "character_exp", "character_exp_rate",
+                                  "character_guild_name", "character_image", "character_date_create", "access_flag",
+                                  "liberation_quest_clear_flag"}) {
+            doc[field] = nullptr;
+        }
+        return doc;
+    }
     doc["character_name"] = character.name;
     doc["world_name"] = entry["world_name"];
     doc["character_gender"] = (h >> 24) % 2 == 0 ? "남" : "여";
@@ -145,6 +168,18 @@ Json Dataset::basic_document(const Character& character, const std::string& date
 }
 
 std::string Dataset::item_body(const Character& character, const std::string& date) const {
+    if (character.empty) {
+        Json doc;
+        doc["date"] = date + "T00:00+09:00";
+        doc["character_gender"] = nullptr;
+        doc["character_class"] = nullptr;
+        doc["preset_no"] = nullptr;
+        doc["item_equipment"] = Json::array();
+        doc["title"] = nullptr;
+        doc["dragon_equipment"] = Json::array();
+        doc["mechanic_equipment"] = Json::array();
+        return doc.dump();
+    }
     const Json basic = basic_document(character, date);
     ItemRequest request;
     request.seed = hash_of(character, k_salt_misc);
@@ -157,20 +192,35 @@ std::string Dataset::item_body(const Character& character, const std::string& da
 }
 
 Json Dataset::expected() const {
-    int refused_names = 0, refused_ocids = 0;
-    for (const Character& character : m_characters) {
+    // Only names that some row carries can be looked up: a character seen only in nameless rows is not.
+    std::vector<bool> named(m_characters.size(), false);
+    int nameless_rows = 0;
+    for (std::size_t row = 0; row < m_row_character.size(); ++row) {
+        if (nameless_row(static_cast<long long>(row) + 1)) {
+            ++nameless_rows;
+        } else {
+            named[static_cast<std::size_t>(m_row_character[row])] = true;
+        }
+    }
+    int distinct = 0, refused_names = 0, refused_ocids = 0, empty_records = 0;
+    for (std::size_t c = 0; c < m_characters.size(); ++c) {
+        if (!named[c]) continue;
+        const Character& character = m_characters[c];
+        ++distinct;
         refused_names += character.name_refused ? 1 : 0;
         refused_ocids += character.ocid_refused ? 1 : 0;
+        empty_records += !character.name_refused && !character.ocid_refused && character.empty ? 1 : 0;
     }
-    const int distinct = static_cast<int>(m_characters.size());
     Json doc;
     doc["characters"] = m_options.characters;
     doc["ranking_rows"] = m_row_character.size();
+    doc["nameless_rows"] = nameless_rows;
     doc["distinct_names"] = distinct;
     doc["refused_names"] = refused_names;
     doc["ocids"] = distinct - refused_names;
     doc["refused_ocids"] = refused_ocids;
     doc["detail_records"] = distinct - refused_names - refused_ocids;
+    doc["empty_records"] = empty_records;
     doc["ranking_pages"] = ranking_pages();
     doc["ranking_page_size"] = k_page_size;
     doc["duplicate_every"] = m_options.duplicate_every;
@@ -180,7 +230,11 @@ Json Dataset::expected() const {
         "distinct_names = characters - #{r in 2..characters : r % K == 0} (= characters - floor(characters/K) "
         "for K >= 2, 1 for K = 1). refused_names of the distinct names fail /id with OPENAPI00003, so "
         "ocids = distinct_names - refused_names; refused_ocids of those ocids fail basic and item-equipment, so "
-        "detail_records = ocids - refused_ocids records each for CHARACTER_BASIC and ITEM_EQUIPMENT.";
+        "detail_records = ocids - refused_ocids records each for CHARACTER_BASIC and ITEM_EQUIPMENT. With "
+        "nameless_every = K > 0, rows whose rank r satisfies r % K == 0 carry no character_name (null when r / K "
+        "is odd, missing when even): nameless_rows of them, and distinct_names counts only names some row "
+        "carries. With empty_every = K > 0, characters whose index + 1 is a multiple of K answer basic and "
+        "item-equipment with every field null or empty but date: empty_records of the detail records each.";
     return doc;
 }
 

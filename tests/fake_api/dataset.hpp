@@ -16,6 +16,10 @@ struct DatasetOptions {
     double refuse_ocids = 0.0;   ///< fraction (disjoint from refused names) whose details fail
     int item_kb = 13;            ///< approximate size of an item-equipment body in KiB
     bool real_items = false;     ///< item-equipment answers shaped and sized like the live API's (~220 KB)
+    int nameless_every = 0;      ///< ranking rows K, 2K, ... carry no usable character_name (odd multiples: null,
+                                 ///< even multiples: missing); 0 = off
+    int empty_every = 0;         ///< characters K, 2K, ... (by index + 1) answer basic and item-equipment with
+                                 ///< every field null or empty but date; 0 = off
 };
 
 /// One distinct character of the fake game world.
@@ -25,6 +29,7 @@ struct Character {
     std::string ocid;           ///< first 32 hex chars of SHA-256(name)
     bool name_refused = false;  ///< /id answers OPENAPI00003 for this name
     bool ocid_refused = false;  ///< basic and item-equipment answer OPENAPI00003 for this ocid
+    bool empty = false;         ///< basic and item-equipment answers are empty (all fields null but date)
 };
 
 /// The deterministic set of characters and the JSON documents the fake API serves for them.
@@ -62,6 +67,9 @@ public:
 
     /// The record counts a correct harvester must produce (body of /_expected).
     Json expected() const;
+
+    /// Whether ranking row `rank` (1-based) is served without a usable character_name.
+    bool nameless_row(long long rank) const;
 
 private:
     Json ranking_entry(const Character& character, int rank, const std::string& date) const;

@@ -15,6 +15,25 @@ double Faults::next_unit() {
     return unit_interval(mix64(m_draws.fetch_add(1, std::memory_order_relaxed), m_options.seed));
 }
 
+int status_of_code(std::string_view code) {
+    // The live API's error table (docs/live-api.md).
+    if (code == "OPENAPI00001") return 500;
+    if (code == "OPENAPI00002") return 403;
+    if (code == "OPENAPI00007") return 429;
+    if (code == "OPENAPI00011") return 503;
+    return 400;
+}
+
+std::optional<InjectedError> Faults::code_window() {
+    if (m_options.code.empty()) return std::nullopt;
+    if (m_options.code_for_ms > 0 &&
+        std::chrono::steady_clock::now() - m_first_request_at >= std::chrono::milliseconds(m_options.code_for_ms)) {
+        return std::nullopt;
+    }
+    if (m_options.code_first > 0 && m_code_served.fetch_add(1) >= m_options.code_first) return std::nullopt;
+    return InjectedError{status_of_code(m_options.code), m_options.code, "Injected by --code", m_options.retry_after};
+}
+
 std::optional<InjectedError> Faults::before_serving(Endpoint endpoint) {
     std::optional<InjectedError> error = draw_error(endpoint);
     if (error && !m_options.error_message.empty()) error->message = m_options.error_message;
@@ -22,7 +41,15 @@ std::optional<InjectedError> Faults::before_serving(Endpoint endpoint) {
 }
 
 std::optional<InjectedError> Faults::draw_error(Endpoint endpoint) {
+    std::call_once(m_first_request, [this] { m_first_request_at = std::chrono::steady_clock::now(); });
     if (m_options.forbid) return InjectedError{403, "OPENAPI00002", "Forbidden (--forbid)", ""};
+    if (m_options.daily_allowance > 0 && m_allowance_used.fetch_add(1) >= m_options.daily_allowance) {
+        // Until the next midnight in Asia/Seoul (UTC+9), when the allowance starts again.
+        const std::time_t now = std::time(nullptr);
+        const std::time_t next_day = ((now + 9 * 3600) / 86400 + 1) * 86400 - 9 * 3600;
+        return InjectedError{429, "OPENAPI00007", "The daily call allowance of this key is spent",
+                             std::to_string(next_day - now)};
+    }
     if (m_options.rate_limit > 0) {
         const std::time_t now = std::time(nullptr);
         std::lock_guard lock(m_rate_mutex);
@@ -31,6 +58,7 @@ std::optional<InjectedError> Faults::draw_error(Endpoint endpoint) {
         }
     }
     if (!m_options.faults_on[static_cast<std::size_t>(endpoint)]) return std::nullopt;
+    if (auto injected = code_window()) return injected;
     double u = next_unit();
     if ((u -= m_options.fail_500) < 0) return InjectedError{500, "OPENAPI00001", "Internal server error", ""};
     if ((u -= m_options.fail_503) < 0) return InjectedError{503, "OPENAPI00011", "API under maintenance", ""};
@@ -44,6 +72,16 @@ std::optional<InjectedError> Faults::draw_error(Endpoint endpoint) {
 bool Faults::truncate_answer(Endpoint endpoint) {
     if (m_options.truncate <= 0.0 || !m_options.faults_on[static_cast<std::size_t>(endpoint)]) return false;
     return next_unit() < m_options.truncate;
+}
+
+}  // namespace fake_api
+
+namespace fake_api {
+
+std::size_t Faults::huge_answer(Endpoint endpoint) {
+    if (m_options.huge_mb <= 0 || !m_options.faults_on[static_cast<std::size_t>(endpoint)]) return 0;
+    if (m_huge_served.fetch_add(1) >= m_options.huge_first) return 0;
+    return static_cast<std::size_t>(m_options.huge_mb) * 1024 * 1024;
 }
 
 }  // namespace fake_api

@@ -51,11 +51,39 @@ void truncate_body(httplib::Response& res) {
     });
 }
 
+/// Replaces the body by `size` bytes of one JSON object, streamed chunked (no Content-Length), as an answer
+/// far larger than any real one: the client must cut it off as it arrives.
+void huge_body(httplib::Response& res, std::size_t size) {
+    res.body.clear();
+    res.set_chunked_content_provider(k_json, [size](std::size_t offset, httplib::DataSink& sink) {
+        static const std::string k_block(64 * 1024, 'x');
+        if (offset == 0) {
+            const std::string head = R"({"pad":")";
+            return sink.write(head.data(), head.size());
+        }
+        if (offset + k_block.size() + 2 >= size) {
+            const std::string tail = "\"}";
+            sink.write(tail.data(), tail.size());
+            sink.done();
+            return true;
+        }
+        return sink.write(k_block.data(), k_block.size());
+    });
+}
+
+/// The error name of an error body ("" for a 200).
+std::string error_name_of(const httplib::Response& res) {
+    if (res.status == 200) return {};
+    const Json body = Json::parse(res.body, nullptr, false);
+    return body.is_object() && body.contains("error") ? body["error"].value("name", "") : "";
+}
+
 void api_route(httplib::Server& server, const char* path, Endpoint endpoint, ServeFn serve, ApiContext& context) {
     server.Get(path, [&context, endpoint, serve](const httplib::Request& req, httplib::Response& res) {
         RequestScope scope(context.stats, endpoint);
         context.faults.delay();
         bool truncated = false;
+        bool huge = false;
         if (req.get_header_value(k_key_header) != context.key) {
             res.status = 400;
             res.set_content(error_body("OPENAPI00005", "Please input valid api key"), k_json);
@@ -70,9 +98,12 @@ void api_route(httplib::Server& server, const char* path, Endpoint endpoint, Ser
             if (res.status == 200 && context.faults.truncate_answer(endpoint)) {
                 truncate_body(res);
                 truncated = true;
+            } else if (const std::size_t size = res.status == 200 ? context.faults.huge_answer(endpoint) : 0) {
+                huge_body(res, size);
+                huge = true;
             }
         }
-        scope.answer(res.status, truncated);
+        scope.answer(res.status, truncated, error_name_of(res), huge);
     });
 }
 

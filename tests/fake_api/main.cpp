@@ -15,6 +15,7 @@
 #include <fstream>
 #include <httplib.h>
 #include <iostream>
+#include <memory>
 #include <sys/socket.h>
 #include <thread>
 
@@ -28,6 +29,8 @@ struct ServerOptions {
     int threads = 64;
     std::string dump_dir;
     std::string date;
+    std::string tls_cert;  ///< PEM certificate: serve https instead of http
+    std::string tls_key;   ///< PEM private key of tls_cert
 };
 
 /// Writes the port to path atomically (path.tmp, then rename).
@@ -54,7 +57,20 @@ sigset_t block_stop_signals() {
 
 /// Serves until SIGINT/SIGTERM; returns the exit code.
 int serve(const ServerOptions& options, int characters, fake_api::ApiContext& context, const sigset_t& stop_signals) {
-    httplib::Server server;
+    const bool tls = !options.tls_cert.empty();
+    std::unique_ptr<httplib::Server> owned;
+    if (tls) {
+        auto secure = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+        if (!secure->is_valid()) {
+            std::cerr << "pipeline-fake-api: cannot load --tls-cert " << options.tls_cert << " / --tls-key "
+                      << options.tls_key << '\n';
+            return 1;
+        }
+        owned = std::move(secure);
+    } else {
+        owned = std::make_unique<httplib::Server>();
+    }
+    httplib::Server& server = *owned;
     const auto threads = static_cast<std::size_t>(options.threads);
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server.set_keep_alive_max_count(1000000);
@@ -76,7 +92,7 @@ int serve(const ServerOptions& options, int characters, fake_api::ApiContext& co
     }
     if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);  // the packaged httplib listens with a backlog of 5
     if (!options.port_file.empty()) write_port_file(options.port_file, port);
-    std::cout << "pipeline-fake-api listening on http://" << options.host << ':' << port << " ("
+    std::cout << "pipeline-fake-api listening on " << (tls ? "https" : "http") << "://" << options.host << ':' << port << " ("
               << characters << " characters)" << std::endl;
 
     std::atomic<bool> finished{false};
@@ -146,6 +162,30 @@ int main(int argc, char** argv) {
     app.add_flag("--forbid", faults.forbid, "Answer every API request 403 OPENAPI00002");
     app.add_option("--error-message", faults.error_message,
                    "Message of every injected error answer (default: each code's usual text)");
+    app.add_option("--code", faults.code,
+                   "Answer requests (on --faults-on endpoints) with this error name, e.g. OPENAPI00010, with the "
+                   "live API's HTTP status for it (400 for an undocumented name) and --retry-after if given");
+    app.add_option("--code-first", faults.code_first, "--code answers only the first N such requests (0 = all)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--code-for-ms", faults.code_for_ms,
+                   "--code answers only during this many ms after the first API request, e.g. a maintenance "
+                   "window (0 = no end)")->check(CLI::NonNegativeNumber);
+    app.add_option("--daily-allowance", faults.daily_allowance,
+                   "Calls the key may make per day; beyond, 429 OPENAPI00007 with Retry-After until midnight in "
+                   "Seoul (0 = unlimited)")->check(CLI::NonNegativeNumber);
+    app.add_option("--huge-mb", faults.huge_mb, "Size of the oversized answers of --huge-first (streamed, chunked)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--huge-first", faults.huge_first,
+                   "The first N 200 answers (on --faults-on endpoints) are --huge-mb MB instead")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--nameless-every", data.nameless_every,
+                   "Ranking rows K, 2K, ... have a null (odd multiples) or missing (even) character_name (0 = off)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--empty-every", data.empty_every,
+                   "Characters K, 2K, ... answer basic and item-equipment with every field null but date (0 = off)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--tls-cert", server.tls_cert, "Serve https with this PEM certificate (needs --tls-key)");
+    app.add_option("--tls-key", server.tls_key, "PEM private key of --tls-cert");
     app.add_option("--dump-static", server.dump_dir, "Write static files for nginx into this directory and exit");
     app.add_option("--date", server.date, "Date (YYYY-MM-DD) of the --dump-static files");
     CLI11_PARSE(app, argc, argv);

@@ -27,10 +27,12 @@ void Stats::on_arrival(Endpoint endpoint) {
     m_max_in_flight = std::max(m_max_in_flight, ++m_in_flight);
 }
 
-void Stats::on_answer(int status, bool truncated) {
+void Stats::on_answer(int status, bool truncated, const std::string& error_name, bool huge) {
     std::lock_guard lock(m_mutex);
     ++m_answered[status];
     m_truncated += truncated ? 1 : 0;
+    m_huge += huge ? 1 : 0;
+    if (!error_name.empty()) ++m_errors[error_name];
     --m_in_flight;
 }
 
@@ -43,7 +45,10 @@ Json Stats::to_json() const {
     Json answered = Json::object();
     for (int status : k_reported_statuses) answered[std::to_string(status)] = 0;
     for (const auto& [status, count] : m_answered) answered[std::to_string(status)] = count;
+    Json errors = Json::object();
+    for (const auto& [name, count] : m_errors) errors[name] = count;
     return Json{{"requests", requests},          {"total", m_total},
+                          {"errors", errors},              {"huge", m_huge},
                           {"answered", answered},          {"truncated", m_truncated},
                           {"max_per_second", m_max_per_second}, {"in_flight", m_in_flight},
                           {"max_in_flight", m_max_in_flight}};
@@ -55,6 +60,8 @@ void Stats::reset() {
     m_total = 0;
     m_answered.clear();
     m_truncated = 0;
+    m_huge = 0;
+    m_errors.clear();
     m_second = SecondCounter{};
     m_max_per_second = 0;
     m_max_in_flight = m_in_flight;

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <string>
 
 namespace fake_api {
 
@@ -26,8 +27,9 @@ public:
     /// Records the arrival of an API request and marks it in flight.
     void on_arrival(Endpoint endpoint);
 
-    /// Records the answer of an API request and ends its flight.
-    void on_answer(int status, bool truncated);
+    /// Records the answer of an API request (its error name when it is an error, whether it was cut or
+    /// oversized) and ends its flight.
+    void on_answer(int status, bool truncated, const std::string& error_name = {}, bool huge = false);
 
     /// The /_stats document.
     Json to_json() const;
@@ -41,6 +43,8 @@ private:
     long m_total = 0;
     std::map<int, long> m_answered;
     long m_truncated = 0;
+    long m_huge = 0;
+    std::map<std::string, long> m_errors;
     SecondCounter m_second;
     long m_max_per_second = 0;
     long m_in_flight = 0;
@@ -54,21 +58,25 @@ public:
     RequestScope(Stats& stats, Endpoint endpoint) : m_stats(stats) { m_stats.on_arrival(endpoint); }
 
     /// Records the answer with the status and truncation set so far.
-    ~RequestScope() { m_stats.on_answer(m_status, m_truncated); }
+    ~RequestScope() { m_stats.on_answer(m_status, m_truncated, m_error_name, m_huge); }
 
     RequestScope(const RequestScope&) = delete;
     RequestScope& operator=(const RequestScope&) = delete;
 
     /// Sets the status and truncation that will be recorded.
-    void answer(int status, bool truncated) {
+    void answer(int status, bool truncated, std::string error_name = {}, bool huge = false) {
         m_status = status;
         m_truncated = truncated;
+        m_error_name = std::move(error_name);
+        m_huge = huge;
     }
 
 private:
     Stats& m_stats;
     int m_status = 500;
     bool m_truncated = false;
+    std::string m_error_name;
+    bool m_huge = false;
 };
 
 }  // namespace fake_api
