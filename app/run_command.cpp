@@ -97,9 +97,9 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
     core::SignalStopper signals;
     const core::Config config = load_config(global);
     const std::vector<Phase> phases = parse_phase_list(options.phase);
-    const std::string date = options.date.empty() ? core::format_date(core::api_yesterday(std::chrono::system_clock::now()))
+    const std::string date = options.date.empty() ? core::format_date(core::api_yesterday(core::calendar_now()))
                                                   : options.date;
-    if (const std::optional<std::string> problem = core::check_api_date(date, std::chrono::system_clock::now())) {
+    if (const std::optional<std::string> problem = core::check_api_date(date, core::calendar_now())) {
         throw core::usage_error(*problem);
     }
     const std::string api_key = core::secret_from_env(config.api.key_env, "API key");
@@ -122,6 +122,12 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
     env.watcher = &watcher;
     env.limiter = &limiter;
     env.make_sink = make_sink;
+    // Every phase and process sharing the run directory draws on one budget per key and API-calendar day.
+    std::optional<core::DailyQuota> quota;
+    if (config.api.daily_quota > 0) {
+        quota.emplace(run_dir, core::key_fingerprint(api_key), config.api.daily_quota);
+        env.quota = &*quota;
+    }
     env.make_transport = [&config, api_key]() -> std::unique_ptr<core::Transport> {
         core::CurlTransportOptions transport;
         transport.max_connections = static_cast<std::size_t>(config.api.concurrency);

@@ -13,6 +13,7 @@
 #include "core/state/checkpoint.hpp"
 #include "core/state/ledger.hpp"
 #include "core/state/metrics.hpp"
+#include "core/state/quota.hpp"
 #include "core/util/error.hpp"
 #include "core/util/text.hpp"
 #include "core/util/time_util.hpp"
@@ -132,6 +133,26 @@ std::vector<std::string> row_of(const LedgerEntry& e) {
             when};
 }
 
+// "quota (the daily call budget (api.daily_quota) is spent)".
+std::string stop_reason_text(core::StopReason reason) {
+    for (const core::StopReasonInfo& info : core::k_stop_reasons) {
+        if (info.reason == reason) {
+            return std::string(info.key) + " (" + std::string(info.meaning) + ")";
+        }
+    }
+    return "-";
+}
+
+// Today's use of the daily call budget, for the key the config names when it is set (else every key's).
+std::optional<core::QuotaUse> quota_use(const core::Config& config, const core::RunDir& run_dir) {
+    if (config.api.daily_quota == 0) {
+        return std::nullopt;
+    }
+    const char* key = std::getenv(config.api.key_env.c_str());
+    const std::string fingerprint = key != nullptr && *key != '\0' ? core::key_fingerprint(key) : std::string();
+    return core::read_quota(run_dir, fingerprint, config.api.daily_quota);
+}
+
 void print_table(const std::vector<LedgerEntry>& entries, bool colour_on) {
     const std::vector<std::string> header = {"PHASE",   "STATE",  "RUN ID",  "DATE",     "ITEMS",      "RECORDS",
                                              "CHUNKS", "RETRIES", "DURATION", "LAST CHANGE"};
@@ -167,6 +188,9 @@ void print_table(const std::vector<LedgerEntry>& entries, bool colour_on) {
         print_row(rows[i], colour_on ? colour(entries[i].state) : nullptr);
         if (entries[i].error) {
             std::printf("  error: %s\n", entries[i].error->c_str());
+        }
+        if (entries[i].state == core::RunState::Stopped && entries[i].stop_reason != core::StopReason::None) {
+            std::printf("  stopped: %s\n", stop_reason_text(entries[i].stop_reason).c_str());
         }
     }
     if (std::ranges::any_of(entries, stopping)) {
@@ -207,6 +231,9 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour
                     core::duration_text(core::run_duration_seconds(e, std::chrono::system_clock::now())).c_str());
     }
     std::printf("stop requested:  %s\n", e.stop_requested ? "yes" : "no");
+    if (e.state == core::RunState::Stopped) {
+        std::printf("stop reason:     %s\n", stop_reason_text(e.stop_reason).c_str());
+    }
     std::string upstream = "-";
     if (const std::optional<core::Phase> up = core::upstream_of(e.phase)) {
         const std::string id = checkpoint ? checkpoint->upstream_run_id : e.upstream_run_id;
@@ -262,6 +289,7 @@ int status_command(const GlobalOptions& global, const StatusOptions& options) {
             entries.push_back(core::effective_entry(entry));
         }
     }
+    const std::optional<core::QuotaUse> quota = quota_use(config, run_dir);
     if (options.json) {
         nlohmann::json phases = nlohmann::json::array();
         for (const LedgerEntry& entry : entries) {
@@ -269,9 +297,11 @@ int status_command(const GlobalOptions& global, const StatusOptions& options) {
         }
         // JSON escapes control characters itself; bytes that are not UTF-8 are replaced rather than thrown
         // on.
-        std::cout << nlohmann::json{{"run_dir", run_dir.root().string()}, {"phases", phases}}.dump(
-                         -1, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << std::endl;
+        nlohmann::json out{{"run_dir", run_dir.root().string()}, {"phases", phases}};
+        if (quota) {
+            out["quota"] = {{"day", quota->day}, {"used", quota->used}, {"limit", quota->limit}};
+        }
+        std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     } else {
         std::vector<LedgerEntry> shown;
         for (const LedgerEntry& entry : entries) {
@@ -281,6 +311,11 @@ int status_command(const GlobalOptions& global, const StatusOptions& options) {
             print_detail(run_dir, shown.front(), use_colour());
         } else {
             print_table(shown, use_colour());
+        }
+        if (quota) {
+            std::printf("quota: %llu of %llu calls used today (%s, Asia/Seoul), %llu left\n",
+                        static_cast<unsigned long long>(quota->used), static_cast<unsigned long long>(quota->limit),
+                        quota->day.c_str(), static_cast<unsigned long long>(quota->remaining()));
         }
     }
     return 0;

@@ -10,7 +10,8 @@ namespace pipeline::core {
 
 using nlohmann::json;
 
-std::vector<std::string> list_items(Phase phase, int ranking_pages, Sink& sink, const Manifest* upstream) {
+std::vector<std::string> list_items(Phase phase, int ranking_pages, Sink& sink, const Manifest* upstream,
+                                    std::vector<std::string>* unusable) {
     const PhaseSpec& spec = phase_spec(phase);
     std::vector<std::string> items;
     if (!spec.upstream) {
@@ -29,6 +30,10 @@ std::vector<std::string> list_items(Phase phase, int ranking_pages, Sink& sink, 
         const json record = json::parse(line, nullptr, false);
         const auto value = record.is_object() ? record.find(field) : record.end();
         if (value == record.end() || !value->is_string() || value->get_ref<const std::string&>().empty()) {
+            if (unusable != nullptr) {
+                unusable->emplace_back(line);
+                return;
+            }
             throw Error(ExitCode::Failed, "upstream " + std::string(phase_name(upstream->phase)) + " run " +
                                               upstream->run_id + " has a record without '" + field + "'");
         }

@@ -12,8 +12,10 @@
 namespace pipeline::core {
 
 /// Lists the item keys of `phase`: "1".."ranking_pages" without upstream; otherwise each distinct value of
-/// the phase's item_field in the `upstream` records, in upstream order. Throws core::Error naming the
-/// upstream run when a record lacks the field.
-std::vector<std::string> list_items(Phase phase, int ranking_pages, Sink& sink, const Manifest* upstream);
+/// the phase's item_field in the `upstream` records, in upstream order. A record without a non-empty string
+/// in that field goes to `unusable` (the record's text) when given; without it, it throws core::Error naming
+/// the upstream run.
+std::vector<std::string> list_items(Phase phase, int ranking_pages, Sink& sink, const Manifest* upstream,
+                                    std::vector<std::string>* unusable = nullptr);
 
 } // namespace pipeline::core

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/api/api_errors.hpp"
+#include "core/api/empty_answer.hpp"
 #include "core/api/records.hpp"
 #include "core/run/item_list.hpp"
 #include "core/snapshot/chunk_writer.hpp"
@@ -53,6 +54,7 @@ class PhaseRun {
   private:
     void accept(FetchedItem&& fetched);
     void report_progress(bool force);
+    void log_call_budget(std::size_t items) const;
     Progress progress() const;
     std::string prefix() const { return run_prefix(m_date, m_phase, m_cp.run_id); }
     void publish_manifest();
@@ -69,7 +71,11 @@ class PhaseRun {
     std::unique_ptr<Sink> m_sink;
     Checkpoint m_cp;
     std::optional<Manifest> m_upstream;
-    std::vector<std::string> m_items;
+    std::vector<std::string> m_items;          // item keys; those from m_fetchable on are unusable upstream rows
+    std::size_t m_fetchable = 0;
+    std::uint64_t m_committed_empty = 0;       // empty answers in committed chunks
+    std::uint64_t m_chunk_empty = 0;           // empty answers in the open chunk
+    StopReason m_stop_reason = StopReason::None;
     std::unique_ptr<ChunkWriter> m_writer;
     std::vector<std::size_t> m_chunk_items;   // indexes of the items whose records are in the open chunk
     std::vector<RejectedItem> m_new_rejects;  // refused since the last commit
@@ -89,6 +95,7 @@ void PhaseRun::begin(bool resume) {
         }
         m_cp = std::move(*found);
         m_carried = m_cp.counters;
+        m_committed_empty = m_carried.empty;
         spdlog::info("{}: resuming run {} ({} items and {} chunks already committed)", phase_name(m_phase),
                      m_cp.run_id, m_cp.done.count(), m_cp.chunks.size());
     } else {
@@ -123,13 +130,29 @@ void PhaseRun::open_upstream() {
         }
         m_cp.upstream_run_id = m_upstream->run_id;
     }
-    m_items = list_items(m_phase, m_config.ranking_pages, *m_sink, m_upstream ? &*m_upstream : nullptr);
+    // Ranking entries without a usable character_name cannot be looked up: they become rejects of this run
+    // (items after the fetchable ones) instead of failing it.
+    std::vector<std::string> unusable;
+    m_items = list_items(m_phase, m_config.ranking_pages, *m_sink, m_upstream ? &*m_upstream : nullptr,
+                         m_phase == Phase::OcidLookup ? &unusable : nullptr);
+    m_fetchable = m_items.size();
+    m_items.insert(m_items.end(), unusable.begin(), unusable.end());
     if (m_cp.done.size() != 0 && m_cp.done.size() != m_items.size()) {
         throw Error(ExitCode::Failed, "cannot resume run " + m_cp.run_id + ": its input changed (" +
                                           std::to_string(m_cp.done.size()) + " items then, " +
                                           std::to_string(m_items.size()) + " now)");
     }
     m_cp.done.resize(m_items.size());
+    for (std::size_t index = m_fetchable; index < m_items.size(); ++index) {
+        if (!m_cp.done.contains(index)) {
+            m_new_rejects.push_back({index, m_items[index], 0, "NO_CHARACTER_NAME",
+                                     "the upstream ranking entry has no non-empty string character_name"});
+        }
+    }
+    if (!unusable.empty()) {
+        spdlog::warn("{}: {} upstream ranking entries have no usable character_name: written to {}",
+                     phase_name(m_phase), unusable.size(), k_rejects_name);
+    }
     // Chunks published after the last checkpoint (a crash between rename and checkpoint) are not part of
     // the run: remove them, and any temporaries, before numbering resumes after the last committed chunk.
     for (const std::string& key : m_sink->list(prefix())) {
@@ -159,17 +182,21 @@ FetchEnd PhaseRun::fetch_and_write() {
     settings.accept_body = [phase = m_phase](const std::string& body) { return has_expected_shape(phase, body); };
     settings.classify = classify_answer;
     settings.max_wait = seconds(m_config.api.max_wait_s);
+    if (DailyQuota* quota = m_env.quota) {
+        settings.before_send = [quota] { return quota->take() ? StopReason::None : StopReason::Quota; };
+    }
     Fetcher fetcher(*transport, *m_env.limiter, settings, m_stop, m_counters);
     BoundedQueue<FetchedItem> queue(settings.concurrency * 4, k_queue_bytes);
 
     // The items still to fetch, listed before the network thread starts: the writer thread updates the
     // done set while that thread runs.
     std::vector<std::size_t> pending;
-    for (std::size_t item = 0; item < m_items.size(); ++item) {
+    for (std::size_t item = 0; item < m_fetchable; ++item) {
         if (!m_cp.done.contains(item)) {
             pending.push_back(item);
         }
     }
+    log_call_budget(pending.size());
     std::size_t cursor = 0;
     auto next = [&]() -> std::optional<FetchTask> {
         if (cursor == pending.size()) {
@@ -225,6 +252,9 @@ void PhaseRun::accept(FetchedItem&& fetched) {
         if (!ok) {
             throw Error(ExitCode::Failed, "the API's answer for '" + key + "' does not have the expected shape");
         }
+        if (phase_spec(m_phase).upstream == Phase::OcidLookup && is_empty_answer(fetched.body)) {
+            ++m_chunk_empty;
+        }
         m_chunk_items.push_back(fetched.index);
     }
     if (m_writer->buffered() >= static_cast<std::uint64_t>(m_config.chunk_records)) {
@@ -261,6 +291,8 @@ void PhaseRun::commit_chunk() {
     }
     m_chunk_items.clear();
     m_new_rejects.clear();
+    m_committed_empty += m_chunk_empty;
+    m_chunk_empty = 0;
     m_cp.counters = progress();
     save_checkpoint(m_env.run_dir, m_cp);
     report_progress(true);
@@ -279,7 +311,28 @@ Progress PhaseRun::progress() const {
     p.records = m_cp.records;
     p.chunks = m_cp.chunks.size();
     p.rejected = m_cp.rejects.size() + m_new_rejects.size();
+    p.empty = m_committed_empty + m_chunk_empty;
     return p;
+}
+
+// What the phase needs against what the day's budget still allows, said before the first call.
+void PhaseRun::log_call_budget(std::size_t items) const {
+    const std::uint64_t at_least = items;
+    const std::uint64_t at_most = items * static_cast<std::uint64_t>(m_config.api.max_attempts);
+    if (m_env.quota == nullptr) {
+        spdlog::info("{}: {} items to fetch: {} calls at least, about {} at most with retries (no daily budget)",
+                     phase_name(m_phase), items, at_least, at_most);
+        return;
+    }
+    const QuotaUse use = m_env.quota->use();
+    spdlog::info("{}: {} items to fetch: {} calls at least, about {} at most with retries; {} of {} calls left "
+                 "today ({}, Asia/Seoul)",
+                 phase_name(m_phase), items, at_least, at_most, use.remaining(), use.limit, use.day);
+    if (use.remaining() < at_least) {
+        spdlog::warn("{}: the daily call budget will run out before the phase ends: it stops (quota) and "
+                     "'pipeline run {} --resume' goes on when the budget allows",
+                     phase_name(m_phase), phase_name(m_phase));
+    }
 }
 
 void PhaseRun::report_progress(bool force) {
@@ -310,6 +363,7 @@ void PhaseRun::publish_manifest() {
     m.date = m_date;
     m.run_id = m_cp.run_id;
     m.state = m_cp.state;
+    m.stop_reason = m_stop_reason;
     m.records = m_cp.records;
     m.chunks = m_cp.chunks;
     m.rejected = m_cp.rejects.size();
@@ -339,14 +393,14 @@ void PhaseRun::apply_reject_policy(RunState& state, std::optional<std::string>& 
 // FAILED, and a second, smaller write tries to leave that error where `status` can show it.
 void PhaseRun::record_end(RunState& state, std::optional<std::string>& error) {
     try {
-        m_record.finish(state, progress(), error);
+        m_record.finish(state, progress(), error, m_stop_reason);
         return;
     } catch (const std::exception& e) {
         state = RunState::Failed;
         error = (error ? *error + "; " : std::string()) + "could not record the end of the run: " + e.what();
     }
     try {
-        m_record.finish(state, progress(), error);
+        m_record.finish(state, progress(), error, m_stop_reason);
     } catch (const std::exception& e) {
         spdlog::error("{}: {}", phase_name(m_phase), e.what());
     }
@@ -354,6 +408,9 @@ void PhaseRun::record_end(RunState& state, std::optional<std::string>& error) {
 
 PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) {
     apply_reject_policy(state, error);
+    if (state == RunState::Stopped) {
+        m_stop_reason = m_stop.reason() == StopReason::None ? StopReason::Operator : m_stop.reason();
+    }
     m_cp.state = state;
     m_cp.error = error;
     m_cp.counters = progress();
@@ -378,10 +435,12 @@ PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) 
     const Progress p = progress();
     const double seconds = duration<double>(steady_clock::now() - m_started).count();
     const auto level = state == RunState::Failed ? spdlog::level::err : spdlog::level::info;
-    spdlog::log(level, "{}: run {} {} in {:.1f}s: {} items, {} records, {} chunks, {} requests, {} retries, {} "
-                "rejected{}{}",
-                phase_name(m_phase), m_cp.run_id, state_name(state), seconds, p.items_done, p.records, p.chunks,
-                p.requests, p.retries, p.rejected, error ? ": " : "", error.value_or(""));
+    const std::string reason =
+        state == RunState::Stopped ? " (" + std::string(stop_reason_key(m_stop_reason)) + ")" : std::string();
+    spdlog::log(level, "{}: run {} {}{} in {:.1f}s: {} items, {} records, {} chunks, {} requests, {} retries, {} "
+                "rejected, {} empty{}{}",
+                phase_name(m_phase), m_cp.run_id, state_name(state), reason, seconds, p.items_done, p.records,
+                p.chunks, p.requests, p.retries, p.rejected, p.empty, error ? ": " : "", error.value_or(""));
     return PhaseOutcome{m_phase, state, m_cp.run_id, error.value_or("")};
 }
 

@@ -13,6 +13,7 @@
 #include "core/fetch/transport.hpp"
 #include "core/snapshot/sink.hpp"
 #include "core/state/ledger.hpp"
+#include "core/state/quota.hpp"
 #include "core/state/run_dir.hpp"
 #include "core/state/stop_signal.hpp"
 
@@ -26,6 +27,7 @@ struct PhaseEnvironment {
     RateLimiter* limiter = nullptr;                            ///< shared: the API's limit is per key
     std::function<std::unique_ptr<Transport>()> make_transport; ///< one per phase run
     std::function<std::unique_ptr<Sink>()> make_sink;           ///< one per phase run
+    DailyQuota* quota = nullptr; ///< shared: the daily call budget of the key; null when api.daily_quota is 0
     /// Called (from the phase's thread) whenever the phase's progress changes; may be empty.
     std::function<void(const LedgerEntry&)> on_progress;
 };

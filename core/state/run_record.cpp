@@ -47,8 +47,10 @@ void RunRecord::progress(const Progress& progress, const std::string& upstream_r
     });
 }
 
-void RunRecord::finish(RunState state, const Progress& progress, const std::optional<std::string>& error) {
+void RunRecord::finish(RunState state, const Progress& progress, const std::optional<std::string>& error,
+                       StopReason stop_reason) {
     m_entry.state = state;
+    m_entry.stop_reason = state == RunState::Stopped ? stop_reason : StopReason::None;
     m_entry.progress = progress;
     m_entry.error = error;
     m_entry.updated_at = m_entry.finished_at = now_text();
@@ -61,6 +63,7 @@ void RunRecord::finish(RunState state, const Progress& progress, const std::opti
         e.state = finished.state;
         e.progress = finished.progress;
         e.error = finished.error;
+        e.stop_reason = finished.stop_reason;
         e.updated_at = finished.updated_at;
         e.finished_at = finished.finished_at;
         return true;

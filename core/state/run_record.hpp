@@ -36,9 +36,11 @@ class RunRecord {
     /// Records progress and the upstream run. Throws core::Error on I/O failure.
     void progress(const Progress& progress, const std::string& upstream_run_id);
 
-    /// Records the terminal state and error, and removes a stop sentinel naming this run (the run is over, so
-    /// the stop can no longer apply). Throws core::Error on I/O failure; the entry() is updated all the same.
-    void finish(RunState state, const Progress& progress, const std::optional<std::string>& error);
+    /// Records the terminal state, error and stop reason (kept only for STOPPED), and removes a stop sentinel
+    /// naming this run (the run is over, so the stop can no longer apply). Throws core::Error on I/O failure;
+    /// the entry() is updated all the same.
+    void finish(RunState state, const Progress& progress, const std::optional<std::string>& error,
+                StopReason stop_reason = StopReason::None);
 
     /// The entry as this run last wrote it, with the latest progress given.
     const LedgerEntry& entry() const { return m_entry; }
