@@ -44,9 +44,11 @@ struct Transfer {
 };
 
 // Appends as data arrives and aborts (a short count makes curl fail with CURLE_WRITE_ERROR) as soon as the
-// body would pass the cap, so that an oversized answer never sits in memory whole. Growth is bounded by the
-// cap too: doubling a 10 MB buffer must not reserve 20 MB.
+// body would pass the cap, so that an oversized answer never sits in memory whole. Past a megabyte the buffer
+// goes straight to the cap: reserved pages cost nothing until written, while doubling would hold the old and
+// the new buffer at once (1.5 times the cap at the peak).
 std::size_t transfer_body(char* data, std::size_t size, std::size_t count, void* user) {
+    constexpr std::size_t k_small = std::size_t{1} << 20;
     auto& transfer = *static_cast<Transfer*>(user);
     const std::size_t bytes = size * count;
     const std::size_t needed = transfer.body.size() + bytes;
@@ -55,8 +57,8 @@ std::size_t transfer_body(char* data, std::size_t size, std::size_t count, void*
         return 0;
     }
     try {
-        if (transfer.max_body != 0 && needed > transfer.body.capacity()) {
-            transfer.body.reserve(std::min(std::max(needed, transfer.body.capacity() * 2), transfer.max_body));
+        if (transfer.max_body != 0 && needed > transfer.body.capacity() && needed > k_small) {
+            transfer.body.reserve(transfer.max_body);
         }
         transfer.body.append(data, bytes);
         return bytes;
