@@ -149,6 +149,13 @@ TEST_CASE("keys the project adds are checked the same way") {
         {"region: us-east-1,", "region: us-east-1, multipart_threshold_mb: x,", 17, "sink.s3.multipart_threshold_mb"},
         {"compression: gzip", "compression: gzip\n  compression_threads: -1", 17, "sink.compression_threads"},
         {"compression: gzip", "compression: gzip\n  compression_threads: many", 17, "sink.compression_threads"},
+        {"max_attempts: 5", "max_attempts: 5\n  daily_quota: -1", 9, "api.daily_quota"},
+        {"max_attempts: 5", "max_attempts: 5\n  daily_quota: many", 9, "api.daily_quota"},
+        {"max_attempts: 5", "max_attempts: 5\n  max_wait_s: 0", 9, "api.max_wait_s"},
+        {"max_attempts: 5", "max_attempts: 5\n  max_body_mb: 0", 9, "api.max_body_mb"},
+        {"max_attempts: 5", "max_attempts: 5\n  max_body_mb: 5000", 9, "api.max_body_mb"},
+        {"max_attempts: 5", "max_attempts: 5\n  ca_file: /no/such/bundle.pem", 9, "api.ca_file"},
+        {"max_attempts: 5", "max_attempts: 5\n  ca_file: [a]", 9, "api.ca_file"},
     };
     for (const BadValue& c : cases) {
         CAPTURE(c.to);
@@ -276,4 +283,23 @@ TEST_CASE("secret_from_env returns the value and names the variable, never a val
         }
     }
     ::unsetenv(name);
+}
+
+TEST_CASE("the live-API keys default as documented and read back") {
+    const Config defaults = parse_config(k_spec_example, k_source);
+    CHECK(defaults.api.daily_quota == 0);
+    CHECK(defaults.api.max_wait_s == 600);
+    CHECK(defaults.api.max_body_mb == 16);
+    CHECK(defaults.api.ca_file.empty());
+    const TempDir dir;
+    { std::ofstream(dir / "ca.pem") << "-----BEGIN CERTIFICATE-----\n"; }
+    const Config set = parse_config(
+        example_with("max_attempts: 5", "max_attempts: 5\n  daily_quota: 1000\n  max_wait_s: 30\n  max_body_mb: 2\n"
+                                        "  ca_file: ca.pem"),
+        dir / "pipeline.yaml");
+    CHECK(set.api.daily_quota == 1000);
+    CHECK(set.api.max_wait_s == 30);
+    CHECK(set.api.max_body_mb == 2);
+    CHECK(set.api.ca_file == dir / "ca.pem");
+    CHECK(parse_config(example_with("max_attempts: 5", "max_attempts: 5\n  ca_file: \"\""), k_source).api.ca_file.empty());
 }

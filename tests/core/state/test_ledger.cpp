@@ -301,3 +301,27 @@ TEST_CASE("writers in separate processes lose no update and readers never see a 
         CHECK_FALSE(pipeline::core::is_temporary_name(entry.path().filename().string()));
     }
 }
+
+TEST_CASE("stop_reason is written for a STOPPED run, read back, and null in any other state") {
+    using pipeline::core::StopReason;
+    LedgerEntry e;
+    e.phase = Phase::OcidLookup;
+    e.state = RunState::Stopped;
+    e.stop_reason = StopReason::Quota;
+    const nlohmann::json stopped = pipeline::core::entry_to_json(e);
+    CHECK(stopped["stop_reason"] == "quota");
+    const TempDir dir;
+    const RunDir run_dir(dir / "run");
+    run_dir.create();
+    Ledger ledger(run_dir);
+    ledger.update(Phase::OcidLookup, [&](LedgerEntry& entry) {
+        entry = e;
+        entry.progress.empty = 3;
+        return true;
+    });
+    const LedgerEntry read = ledger.read()[static_cast<std::size_t>(Phase::OcidLookup)];
+    CHECK(read.stop_reason == StopReason::Quota);
+    CHECK(read.progress.empty == 3);
+    e.state = RunState::Completed;
+    CHECK(pipeline::core::entry_to_json(e)["stop_reason"].is_null());
+}
