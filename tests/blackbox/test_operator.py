@@ -28,6 +28,8 @@ SUMMARY_CLASSES = {"429": "rate_limited", "5xx": "server_error", "data preparing
 METRIC_FAMILIES = {
     "pipeline_phase_state": {"phase", "state"},
     "pipeline_phase_stop_requested": {"phase"},
+    "pipeline_phase_stop_reason": {"phase", "reason"},
+    "pipeline_phase_empty": {"phase"},
     "pipeline_phase_items_done": {"phase"},
     "pipeline_phase_items_planned": {"phase"},
     "pipeline_phase_records": {"phase"},
