@@ -4,6 +4,7 @@ budget, nameless ranking rows, empty answers, oversized answers and https (docs/
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -111,6 +112,28 @@ class LiveApiTest(PipelineTestCase):
                 self.assertEqual((entry["state"], entry["stop_reason"]), ("STOPPED", reason))
                 self.assertGreater(api.stats()["total"], 2)  # not limited by max_attempts
                 self.assertEqual(ws.status()["OCID_LOOKUP"]["state"], "IDLE")
+
+    def test_operator_and_signal_stops_say_so(self):
+        with FakeApi(characters=300) as fast, FakeApi("--latency-ms", "30", characters=300) as slow:
+            ws = self.prepare(fast, ranking_pages=2, chunk_records=10)
+            ws.write_config(slow.url, ranking_pages=2, chunk_records=10, api={"concurrency": 2})
+            for how, reason in (("stop", "operator"), ("signal", "signal")):
+                with self.subTest(how=how):
+                    worker = ws.spawn("run", "ITEM_EQUIPMENT", "--date", DATE)
+                    ws.wait_state("ITEM_EQUIPMENT",
+                                  lambda e: e["state"] == "RUNNING" and e["progress"]["chunks"] >= 1
+                                  and e["pid"] == worker.pid)
+                    if how == "stop":
+                        self.assertEqual(ws.run("stop", "ITEM_EQUIPMENT").returncode, 0)
+                    else:
+                        worker.send_signal(signal.SIGTERM)
+                    _, stderr = worker.communicate(timeout=60)
+                    self.assertEqual(worker.returncode, 3, stderr)
+                    self.assertIn(f"STOPPED ({reason})", stderr)
+                    entry = ws.status()["ITEM_EQUIPMENT"]
+                    self.assertEqual((entry["state"], entry["stop_reason"]), ("STOPPED", reason))
+                    manifest = ws.snapshot("ITEM_EQUIPMENT", entry["run_id"])[0]
+                    self.assertEqual(manifest["stop_reason"], reason)
 
     def test_a_daily_budget_of_300_stops_with_quota_and_the_harvest_completes_exactly_later(self):
         with FakeApi(characters=1000) as api:

@@ -328,3 +328,38 @@ TEST_CASE("CurlTransport: destruction with transfers in flight is clean") {
         CHECK(transport.in_flight() == 4);
     }
 }
+
+TEST_CASE("CurlTransport: a body past max_body_bytes is cut off (announced or streamed), a smaller one is kept") {
+    TestServer srv;
+    const std::string fits(1024 * 1024, 'f');
+    const std::string announced(3 * 1024 * 1024, 'a');
+    srv.server.Get("/fits", [&](const httplib::Request&, httplib::Response& res) { res.set_content(fits, "text/plain"); });
+    srv.server.Get("/announced",
+                   [&](const httplib::Request&, httplib::Response& res) { res.set_content(announced, "text/plain"); });
+    srv.server.Get("/streamed", [](const httplib::Request&, httplib::Response& res) {
+        // Chunked, no Content-Length: only the write callback can stop it. Never ends on its own.
+        res.set_chunked_content_provider("text/plain", [](std::size_t, httplib::DataSink& sink) {
+            static const std::string block(64 * 1024, 's');
+            return sink.write(block.data(), block.size());
+        });
+    });
+    srv.start();
+
+    CurlTransportOptions options = transport_options();
+    options.max_body_bytes = 2 * 1024 * 1024;
+    CurlTransport transport(options);
+    transport.start(1, srv.url("/fits"));
+    transport.start(2, srv.url("/announced"));
+    transport.start(3, srv.url("/streamed"));
+    auto results = collect(transport, 3);
+    REQUIRE(results.size() == 3);
+    std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.tag < b.tag; });
+    CHECK(results[0].error == TransportError::None);
+    CHECK(results[0].body == fits);
+    for (std::size_t i = 1; i < 3; ++i) {
+        CAPTURE(i);
+        CHECK(results[i].error == TransportError::TooLarge);
+        CHECK(results[i].body.empty());
+        CHECK(results[i].error_message.find("api.max_body_mb") != std::string::npos);
+    }
+}
