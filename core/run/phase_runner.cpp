@@ -273,6 +273,7 @@ void PhaseRun::commit_chunk() {
         // The chunk was streamed and cannot be published again: its items are not done, and a resumed run
         // fetches them again.
         m_chunk_items.clear();
+        m_chunk_empty = 0;
         throw;
     }
     if (!chunk && m_new_rejects.empty() && m_chunk_items.empty()) {
