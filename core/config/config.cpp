@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <utility>
 #include <array>
 #include <optional>
@@ -66,6 +67,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
         }
     }
     return row[b.size()];
+}
+
+// True when a URL has a user-info part ("user:password@host"): an '@' in its authority, which ends at the
+// first '/', '?' or '#' after "scheme://" (or at the start when there is no scheme).
+bool has_userinfo(std::string_view url) {
+    const std::size_t scheme = url.find("://");
+    const std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+    const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    return authority.find('@') != std::string_view::npos;
 }
 
 // Walks the YAML tree and turns every problem into "file:line: message".
@@ -152,6 +162,12 @@ class Reader {
 
     std::string url(const YAML::Node& node, const std::string& key) const {
         std::string value = string(node, key);
+        // Credentials in a URL would travel into error messages, logs and the ledger: refuse them, and never
+        // echo such a value (it holds a password).
+        if (has_userinfo(value)) {
+            fail(node, "'" + key + "' must not hold credentials (user:password@): give secrets through "
+                           "environment variables (key_env, access_key_env, secret_key_env)");
+        }
         if (!value.starts_with("http://") && !value.starts_with("https://")) {
             fail(node, "'" + key + "' must be an http:// or https:// URL, got '" + value + "'");
         }

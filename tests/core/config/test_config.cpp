@@ -190,6 +190,33 @@ TEST_CASE("base_url must be an http or https URL") {
     CHECK(config.api.base_url == "https://open.api.nexon.com");
 }
 
+TEST_CASE("credentials inside base_url or the S3 endpoint are refused without echoing the password") {
+    const std::string password = "hunter2-never-echo";
+    const struct {
+        std::string from;
+        std::string to;
+        std::string key;
+        int line;
+    } cases[] = {
+        {"http://127.0.0.1:8080", "http://user:" + password + "@127.0.0.1:8080", "api.base_url", 3},
+        {"http://127.0.0.1:8080", "https://" + password + "@open.api.nexon.com/maplestory", "api.base_url", 3},
+        {"http://127.0.0.1:9000", "http://AKIA:" + password + "@127.0.0.1:9000", "sink.s3.endpoint", 17},
+        {"http://127.0.0.1:8080", "ftp://user:" + password + "@127.0.0.1:8080", "api.base_url", 3},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.to);
+        const std::string message = config_error(example_with(c.from, c.to));
+        CHECK(message.starts_with(k_source.string() + ":" + std::to_string(c.line) + ": "));
+        CHECK(message.find("'" + c.key + "'") != std::string::npos);
+        CHECK(message.find(password) == std::string::npos);
+    }
+    CHECK(config_error(example_with("http://127.0.0.1:8080", "http://u:" + password + "@h")).find("user:password@") !=
+          std::string::npos);
+    // An '@' after the host (in a path or query) is not a credential.
+    const Config config = parse_config(example_with("http://127.0.0.1:8080", "http://127.0.0.1:8080/a@b"), k_source);
+    CHECK(config.api.base_url == "http://127.0.0.1:8080/a@b");
+}
+
 TEST_CASE("an unknown key is an error that suggests the closest known key") {
     CHECK(config_error(example_with("concurrency: 32", "concurency: 32")) ==
           k_source.string() + ":6: unknown key 'concurency' under 'api' (did you mean 'concurrency'?)");
