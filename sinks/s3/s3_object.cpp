@@ -20,6 +20,7 @@ void S3Object::send_part(std::string_view data) {
             m_upload_id = m_sink.begin_multipart(m_full_key);
         }
         m_parts_xml += m_sink.upload_part(m_full_key, m_upload_id, ++m_parts, data);
+        m_sent_bytes += data.size();
     } catch (const core::Error&) {
         if (!m_upload_id.empty()) {
             m_sink.abort_upload(m_full_key, m_upload_id);
@@ -53,7 +54,7 @@ void S3Object::commit() {
     }
     send_part(m_buffer);
     try {
-        m_sink.complete_multipart(m_full_key, m_upload_id, m_parts_xml);
+        m_sink.complete_multipart(m_full_key, m_upload_id, m_parts_xml, m_sent_bytes);
     } catch (const core::Error&) {
         m_sink.abort_upload(m_full_key, m_upload_id);
         m_finished = true;

@@ -34,6 +34,7 @@ class S3Object final : public core::SinkObject {
     std::string m_upload_id; ///< empty until the object outgrows one part
     std::string m_parts_xml;
     int m_parts = 0;
+    std::uint64_t m_sent_bytes = 0; ///< bytes of the parts sent so far: the size HEAD must find after a lost completion
     bool m_finished = false; ///< committed, or aborted after a failure
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -14,6 +15,7 @@
 #include "core/util/text.hpp"
 #include "core/util/time_util.hpp"
 #include "sinks/s3/s3_object.hpp"
+#include "sinks/s3/s3_xml.hpp"
 
 namespace pipeline::sinks {
 
@@ -43,105 +45,6 @@ std::string make_query(std::vector<std::pair<std::string, std::string>> params) 
     return out;
 }
 
-/// The code point an XML entity name ("amp", "#38", "#x26") stands for; 0 when it is not one.
-std::uint32_t entity_code(std::string_view entity) {
-    static constexpr std::pair<std::string_view, char> k_named[] = {
-        {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
-    for (const auto& [name, c] : k_named) {
-        if (entity == name) {
-            return static_cast<std::uint32_t>(c);
-        }
-    }
-    const bool hex = entity.starts_with("#x");
-    if (!hex && !entity.starts_with("#")) {
-        return 0;
-    }
-    const std::string_view digits = entity.substr(hex ? 2 : 1);
-    std::uint32_t code = 0;
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), code, hex ? 16 : 10);
-    return ec == std::errc{} && end == digits.data() + digits.size() && code <= 0x10FFFF ? code : 0;
-}
-
-void append_utf8(std::string& out, std::uint32_t code) {
-    if (code < 0x80) {
-        out += static_cast<char>(code);
-        return;
-    }
-    // Continuation bytes carry 6 bits each; the lead byte's high bits say how many follow.
-    const int extra = code < 0x800 ? 1 : code < 0x10000 ? 2 : 3;
-    static constexpr unsigned k_lead[] = {0, 0xC0, 0xE0, 0xF0};
-    out += static_cast<char>(k_lead[extra] | (code >> (6 * extra)));
-    for (int i = extra - 1; i >= 0; --i) {
-        out += static_cast<char>(0x80 | ((code >> (6 * i)) & 0x3F));
-    }
-}
-
-std::string xml_decode(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const std::size_t semi = text[i] == '&' ? text.find(';', i) : std::string_view::npos;
-        if (semi == std::string_view::npos) {
-            out += text[i];
-            continue;
-        }
-        const std::string_view entity = text.substr(i + 1, semi - i - 1);
-        const std::uint32_t code = entity_code(entity);
-        if (code == 0) {
-            out += text[i];
-            continue;
-        }
-        append_utf8(out, code); // S3 escapes control characters in keys as numeric entities
-        i = semi;
-    }
-    return out;
-}
-
-std::string xml_escape(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
-/// The raw contents of every <tag>...</tag> in `xml`, in order. Enough for S3's flat, attribute-free
-/// answers; "<Upload>" does not match "<UploadId>" because the '>' is part of the needle.
-std::vector<std::string_view> xml_elements(std::string_view xml, std::string_view tag) {
-    const std::string open = "<" + std::string(tag) + ">";
-    const std::string close = "</" + std::string(tag) + ">";
-    std::vector<std::string_view> out;
-    std::size_t at = 0;
-    while ((at = xml.find(open, at)) != std::string_view::npos) {
-        const std::size_t begin = at + open.size();
-        const std::size_t end = xml.find(close, begin);
-        if (end == std::string_view::npos) {
-            break;
-        }
-        out.push_back(xml.substr(begin, end - begin));
-        at = end + close.size();
-    }
-    return out;
-}
-
-/// The decoded text of the first <tag> in `xml`, or "" when there is none.
-std::string xml_value(std::string_view xml, std::string_view tag) {
-    const std::vector<std::string_view> found = xml_elements(xml, tag);
-    return found.empty() ? std::string() : xml_decode(found.front());
-}
-
 Verdict classify(const HttpResponse& response, const std::string& code, bool missing_ok) {
     switch (response.error) {
     case TransportError::None:
@@ -168,6 +71,41 @@ Verdict classify(const HttpResponse& response, const std::string& code, bool mis
     }
     // NotImplemented (501) is an answer about the request, not a passing server trouble.
     return response.status >= 500 && code != "NotImplemented" ? Verdict::Retry : Verdict::Fail;
+}
+
+std::string strip_quotes(std::string text) {
+    std::erase(text, '"');
+    return text;
+}
+
+/// The ETag AWS gives a multipart object: the MD5 of the parts' binary MD5s, '-', the number of parts.
+/// "" when a part's ETag is not an MD5 (some S3-compatible servers), so that it cannot be predicted.
+std::string multipart_etag(const std::vector<std::string>& part_etags) {
+    std::string digests;
+    for (const std::string& quoted : part_etags) {
+        const std::string hex = strip_quotes(quoted);
+        if (hex.size() != 32) {
+            return {};
+        }
+        for (std::size_t i = 0; i < hex.size(); i += 2) {
+            unsigned value = 0;
+            const auto [end, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
+            if (ec != std::errc{} || end != hex.data() + i + 2) {
+                return {};
+            }
+            digests += static_cast<char>(value);
+        }
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(digests.data(), digests.size(), digest, &length, EVP_md5(), nullptr);
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+        out += k_hex[digest[i] >> 4];
+        out += k_hex[digest[i] & 0xF];
+    }
+    return out + "-" + std::to_string(part_etags.size());
 }
 
 std::string describe_transport(const HttpResponse& response) {
@@ -287,12 +225,12 @@ void S3Sink::put(const std::string& key, std::string_view data) {
 void S3Sink::put_multipart(const std::string& key, std::string_view data) {
     const std::string upload_id = begin_multipart(key);
     try {
-        std::string parts_xml;
+        std::vector<std::string> part_etags;
         int part_number = 0;
         for (std::size_t offset = 0; offset < data.size(); offset += m_options.part_size_bytes) {
             parts_xml += upload_part(key, upload_id, ++part_number, data.substr(offset, m_options.part_size_bytes));
         }
-        complete_multipart(key, upload_id, parts_xml);
+        complete_multipart(key, upload_id, parts_xml, data.size());
     } catch (const Error&) {
         abort_upload(key, upload_id);
         throw;
@@ -324,14 +262,32 @@ std::string S3Sink::upload_part(const std::string& key, const std::string& uploa
            "</ETag></Part>";
 }
 
-void S3Sink::complete_multipart(const std::string& key, const std::string& upload_id, const std::string& parts_xml) {
+// A completion whose answer is lost (a reset, a timeout, a 5xx after the server finished) is retried by
+// send(); S3 then answers NoSuchUpload because the upload already became the object. Only a HEAD tells
+// that success from an upload that was really aborted.
+void S3Sink::complete_multipart(const std::string& key, const std::string& upload_id, const std::string& parts_xml,
+                                std::uint64_t size) {
     const std::string body = "<CompleteMultipartUpload>" + parts_xml + "</CompleteMultipartUpload>";
     const Call complete{.method = "POST",
                         .key = key,
                         .query = make_query({{"uploadId", upload_id}}),
                         .body = body,
                         .content_type = "application/xml"};
-    const HttpResponse done = send(complete, false);
+    const HttpResponse done = send(complete, true);
+    if (done.status == 404) {
+        const std::string code = xml_value(done.body, "Code");
+        std::vector<std::string> part_etags;
+        for (const std::string_view etag : xml_elements(parts_xml, "ETag")) {
+            part_etags.push_back(xml_decode(etag));
+        }
+        if (code != "NoSuchUpload" || !object_is_complete(key, size, multipart_etag(part_etags))) {
+            throw Error(ExitCode::Failed, failure(complete, describe_answer(done)));
+        }
+        spdlog::info("completion of s3://{}/{} answered NoSuchUpload, but the object is there with the "
+                     "expected size: an earlier answer was lost",
+                     m_options.bucket, key);
+        return;
+    }
     // S3 may answer 200 and still report an error in the body of a completion.
     if (done.body.find("<Error>") != std::string::npos) {
         throw Error(ExitCode::Failed, failure(complete, describe_answer(done)));
@@ -340,6 +296,29 @@ void S3Sink::complete_multipart(const std::string& key, const std::string& uploa
 
 std::unique_ptr<core::SinkObject> S3Sink::open(const std::string& key) {
     return std::make_unique<S3Object>(*this, key);
+}
+
+bool S3Sink::object_is_complete(const std::string& key, std::uint64_t size, const std::string& etag) {
+    const HttpResponse head = send({.method = "HEAD", .key = key}, true);
+    if (head.status == 404) {
+        return false;
+    }
+    const auto length = head.headers.find("content-length");
+    std::uint64_t found_size = 0;
+    if (length == head.headers.end() ||
+        std::from_chars(length->second.data(), length->second.data() + length->second.size(), found_size).ec !=
+            std::errc{} ||
+        found_size != size) {
+        return false;
+    }
+    // AWS names a multipart object "<md5 of the parts' md5s>-<parts>": when the server uses that form, it
+    // must be ours. Other servers (s3rver: the md5 of the whole) leave only the size to compare.
+    const auto found = head.headers.find("etag");
+    const std::string found_etag = found == head.headers.end() ? "" : strip_quotes(found->second);
+    if (!etag.empty() && found_etag.find('-') != std::string::npos) {
+        return found_etag == etag;
+    }
+    return true;
 }
 
 void S3Sink::abort_upload(const std::string& key, const std::string& upload_id) {
@@ -365,6 +344,7 @@ std::vector<std::string> S3Sink::list(const std::string& prefix) {
     const std::string wanted = root + prefix;
     std::vector<std::string> keys;
     std::string token;
+    std::set<std::string> seen_tokens;
     for (;;) {
         std::vector<std::pair<std::string, std::string>> params{
             {"list-type", "2"}, {"max-keys", std::to_string(m_options.max_keys)}, {"prefix", wanted}};
@@ -385,6 +365,12 @@ std::vector<std::string> S3Sink::list(const std::string& prefix) {
         token = xml_value(page.body, "NextContinuationToken");
         if (token.empty()) {
             throw Error(ExitCode::Failed, failure(call, "truncated listing without NextContinuationToken"));
+        }
+        // A server that hands out a token it gave before would make this loop forever.
+        if (!seen_tokens.insert(token).second) {
+            throw Error(ExitCode::Failed,
+                        failure(call, "the server repeated the continuation token '" + token +
+                                          "' (a listing that would never end); is the endpoint an S3 server?"));
         }
     }
     std::ranges::sort(keys);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "core/fetch/backoff.hpp"
 #include "core/snapshot/sink.hpp"
@@ -78,7 +79,13 @@ class S3Sink final : public core::Sink {
     std::string begin_multipart(const std::string& key); // returns the upload id
     std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,
                             std::string_view data); // returns the part's <Part> element
-    void complete_multipart(const std::string& key, const std::string& upload_id, const std::string& parts_xml);
+    /// Completes an upload of `size` bytes from its <Part> elements; a NoSuchUpload answer is success when
+    /// HEAD finds the object complete (a retry after a lost answer). Throws on failure.
+    void complete_multipart(const std::string& key, const std::string& upload_id, const std::string& parts_xml,
+                            std::uint64_t size);
+    /// True when HEAD shows `key` with `size` bytes and, when the server uses AWS's multipart ETag form,
+    /// the ETag `etag` ("" when unknown).
+    bool object_is_complete(const std::string& key, std::uint64_t size, const std::string& etag);
     void abort_upload(const std::string& key, const std::string& upload_id);
     void delete_batch(const std::vector<std::string>& keys, std::size_t begin, std::size_t end);
 
