@@ -38,6 +38,9 @@ bool is_json_object(const std::string& body) {
     return parser.parse(body.data(), body.size(), true).get(root) == simdjson::SUCCESS && root.is_object();
 }
 
+// The longest delay a Retry-After gives: absurd, but a delay all the same.
+constexpr std::chrono::milliseconds k_absurd_delay = std::chrono::hours(24 * 365);
+
 Classified make(Outcome outcome, RetryClass retry_class, std::string name, std::string message) {
     return Classified{outcome, retry_class, std::move(name), std::move(message), std::nullopt};
 }
@@ -51,7 +54,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
     }
     if (value.find_first_not_of("0123456789") == std::string_view::npos) {
         if (value.size() > 9) {
-            return std::chrono::milliseconds(std::chrono::hours(24 * 365)); // absurd, but a delay all the same
+            return k_absurd_delay;
         }
         return std::chrono::seconds(std::stoll(std::string(value)));
     }
@@ -61,7 +64,17 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
     if (end == nullptr || *end != '\0') {
         return std::nullopt;
     }
-    const SystemTime when = std::chrono::system_clock::from_time_t(timegm(&tm));
+    // Compared in seconds first: system_clock counts nanoseconds, so converting a date centuries away
+    // (year 999 or 9999, which %Y accepts) would overflow.
+    const std::time_t when_seconds = timegm(&tm);
+    const std::time_t now_seconds = std::chrono::system_clock::to_time_t(now);
+    if (when_seconds < now_seconds) {
+        return std::chrono::milliseconds(0);
+    }
+    if (when_seconds - now_seconds > std::chrono::duration_cast<std::chrono::seconds>(k_absurd_delay).count()) {
+        return k_absurd_delay;
+    }
+    const SystemTime when = std::chrono::system_clock::from_time_t(when_seconds);
     if (when <= now) {
         return std::chrono::milliseconds(0);
     }

@@ -87,3 +87,28 @@ TEST_CASE("parse_retry_after reads delay-seconds, HTTP dates, and refuses garbag
     REQUIRE(huge.has_value());
     CHECK(*huge > milliseconds(0));
 }
+
+TEST_CASE("an HTTP date centuries away gives zero or the longest delay, without overflow") {
+    // Found by tests/fuzz/fuzz_retry_after.cpp: "Fri, 31 Dec  999 23:59:59 GMT" overflowed system_clock's
+    // nanoseconds (undefined behaviour).
+    CHECK(parse_retry_after("Fri, 31 Dec  999 23:59:59 GMT", k_now) == milliseconds(0));
+    CHECK(parse_retry_after("Thu, 01 Jan 1000 00:00:00 GMT", k_now) == milliseconds(0));
+    CHECK(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", k_now) == milliseconds(hours(24 * 365)));
+    CHECK(parse_retry_after("Sun, 06 Nov 2094 08:49:37 GMT", k_now) == milliseconds(hours(24 * 365)));
+    CHECK(parse_retry_after("Wed, 23 Nov 2026 02:00:00 GMT", k_now) == milliseconds(hours(1)));
+}
+
+TEST_CASE("an error object whose name or message is not a string is classified by its status, not thrown") {
+    // json::value threw type_error for {"error":{"name":1}}; tests/fuzz/fuzz_classify.cpp guards this now.
+    for (const std::string body : {R"({"error":{"name":1,"message":"m"}})", R"({"error":{"name":"OPENAPI00004","message":[1]}})",
+                                   R"({"error":{"name":null,"message":{}}})"}) {
+        CAPTURE(body);
+        Classified c;
+        CHECK_NOTHROW(c = classify(http(500, body), k_now));
+        CHECK(c.outcome == Outcome::RetryLater);
+        CHECK(c.retry_class == RetryClass::ServerError);
+    }
+    const Classified refused = classify(http(400, R"({"error":{"name":"OPENAPI00004","message":[1]}})"), k_now);
+    CHECK(refused.outcome == Outcome::RejectItem);
+    CHECK(refused.message == "HTTP 400 OPENAPI00004");
+}
