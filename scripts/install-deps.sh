@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config python3 curl jq nginx-light
   libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev libspdlog-dev doctest-dev nlohmann-json3-dev
-  zlib1g-dev libzstd-dev libdeflate-dev zstd libssl-dev libsimdjson-dev libcpp-httplib-dev openssl nodejs npm python3-yaml dpkg-dev groff-base)
+  zlib1g-dev libzstd-dev libdeflate-dev zstd libssl-dev libsimdjson-dev libcpp-httplib-dev openssl nodejs npm python3-yaml dpkg-dev groff-base
+  python3-botocore)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,8 +1,10 @@
-"""The S3 sink end to end: `pipeline run` into s3rver (started by ctest's s3 fixture, see scripts/s3rver.sh),
-checked by reading the bucket back over plain HTTP (s3rver serves anonymous requests)."""
+"""The S3 sink end to end: `pipeline run` into s3rver (started by ctest's s3 fixture, see scripts/s3rver.sh)
+through the front that checks every signature with botocore (fixture s3front, tests/s3front/front.py),
+checked by reading the bucket back from s3rver over plain HTTP (s3rver serves anonymous requests)."""
 
 import json
 import os
+import time
 import unittest
 import urllib.error
 import urllib.parse
@@ -18,15 +20,25 @@ SECRET = "S3RVER"
 S3_NS = "{http://doc.s3.amazonaws.com/2006-03-01/}"
 
 
-def s3rver_endpoint():
-    folder = os.environ.get("PIPELINE_S3_DIR")
+def _port_of(variable, how):
+    folder = os.environ.get(variable)
     if not folder:
-        raise RuntimeError("PIPELINE_S3_DIR is not set: run through ctest (-R s3), or run "
-                           "scripts/s3rver.sh start DIR and export PIPELINE_S3_DIR=DIR")
+        raise RuntimeError(f"{variable} is not set: run through ctest (-R s3), or run {how}")
     port_file = Path(folder) / "port"
     if not port_file.exists():
-        raise RuntimeError(f"{port_file} is missing: is s3rver running (scripts/s3rver.sh start {folder})?")
+        raise RuntimeError(f"{port_file} is missing: is it running ({how})?")
     return f"http://127.0.0.1:{port_file.read_text().strip()}"
+
+
+def s3rver_endpoint():
+    """s3rver itself, which serves anonymous reads: the tests read the bucket back from it."""
+    return _port_of("PIPELINE_S3_DIR", "scripts/s3rver.sh start DIR and export PIPELINE_S3_DIR=DIR")
+
+
+def front_endpoint():
+    """The front that checks every signature before s3rver (tests/s3front): what `pipeline` writes to."""
+    return _port_of("PIPELINE_S3_FRONT_DIR", "scripts/s3front.sh start FRONT DIR and export "
+                    "PIPELINE_S3_FRONT_DIR=FRONT")
 
 
 def s3_list(endpoint, prefix):
@@ -53,8 +65,9 @@ def s3_get(endpoint, key):
 class S3Workspace(Workspace):
     """A workspace whose sink is a fresh prefix of the s3rver bucket."""
 
-    def __init__(self, api_url, bucket=BUCKET, **config):
-        self.endpoint = s3rver_endpoint()
+    def __init__(self, api_url, bucket=BUCKET, endpoint=None, **config):
+        self.endpoint = endpoint or front_endpoint()
+        self.store = s3rver_endpoint()
         self.prefix = f"blackbox/{uuid.uuid4().hex}"
         s3 = {"endpoint": self.endpoint, "bucket": bucket, "prefix": self.prefix, "region": "us-east-1",
               "access_key_env": "S3_ACCESS_KEY", "secret_key_env": "S3_SECRET_KEY"}
@@ -68,18 +81,18 @@ class S3Workspace(Workspace):
         return {k: v for k, v in env.items() if v is not None}
 
     def keys(self, below=""):
-        return s3_list(self.endpoint, f"{self.prefix}/{below}")
+        return s3_list(self.store, f"{self.prefix}/{below}")
 
     def runs(self, phase):
         """{run_id: manifest} of every run of phase that has a manifest in the bucket."""
         base = f"{self.prefix}/{DATE}/{phase}/"
-        return {key[len(base):].split("/")[0]: json.loads(s3_get(self.endpoint, key))
+        return {key[len(base):].split("/")[0]: json.loads(s3_get(self.store, key))
                 for key in self.keys(f"{DATE}/{phase}/") if key.endswith("/_manifest.json")}
 
     def s3_snapshot(self, phase, run_id, manifest):
         """Records of one run read from the bucket, checked against the manifest (sizes, sha256, counts)."""
         folder = f"{self.prefix}/{DATE}/{phase}/{run_id}"
-        return checked_records(manifest, lambda name: s3_get(self.endpoint, f"{folder}/{name}"))
+        return checked_records(manifest, lambda name: s3_get(self.store, f"{folder}/{name}"))
 
 
 class S3SinkTest(PipelineTestCase):
@@ -159,6 +172,23 @@ class S3SinkTest(PipelineTestCase):
         self.assertIn(ws.endpoint, result.stderr)
         self.assertNotIn(secret, result.stderr + result.stdout)
         self.assertNotIn(secret, (ws.run_dir / "ledger.json").read_text())
+        self.assertEqual(ws.keys(), [])
+
+    def test_wrong_secret_fails_fast_with_signature_does_not_match_and_never_prints_it(self):
+        secret = "never-print-this-" + uuid.uuid4().hex
+        with FakeApi(characters=50) as api:
+            ws = S3Workspace(api.url)
+            started = time.monotonic()
+            result = ws.run("run", "all", "--date", DATE, env=ws.env(S3_SECRET_KEY=secret))
+            elapsed = time.monotonic() - started
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("SignatureDoesNotMatch", result.stderr)
+        self.assertIn(ws.endpoint, result.stderr)
+        self.assertLess(elapsed, 20, "a refused signature is not retried")
+        for text in [result.stderr, result.stdout, (ws.run_dir / "ledger.json").read_text()]:
+            self.assertNotIn(secret, text)
+        for checkpoint in (ws.run_dir / "checkpoints").glob("*"):
+            self.assertNotIn(secret, checkpoint.read_text())
         self.assertEqual(ws.keys(), [])
 
     def test_missing_bucket_fails_with_no_such_bucket(self):
