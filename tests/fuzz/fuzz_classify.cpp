@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "core/api/phase.hpp"
-#include "core/api/phase_items.hpp"
+#include "core/api/records.hpp"
 #include "core/fetch/fetch_outcome.hpp"
 
 using namespace pipeline::core;
