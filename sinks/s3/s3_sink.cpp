@@ -225,7 +225,7 @@ void S3Sink::put(const std::string& key, std::string_view data) {
 void S3Sink::put_multipart(const std::string& key, std::string_view data) {
     const std::string upload_id = begin_multipart(key);
     try {
-        std::vector<std::string> part_etags;
+        std::string parts_xml;
         int part_number = 0;
         for (std::size_t offset = 0; offset < data.size(); offset += m_options.part_size_bytes) {
             parts_xml += upload_part(key, upload_id, ++part_number, data.substr(offset, m_options.part_size_bytes));
