@@ -169,9 +169,9 @@ class GcS3Test(PipelineTestCase):
         left = ws.keys()
         self.assertTrue(left and all(key.startswith(f"{ws.prefix}/{RECENT}/") for key in left), left[:5])
         self.assertEqual(ws.run("verify", "RANKING_FETCH", "--date", RECENT).returncode, 0)
-        # verify reads S3 too: an object no manifest lists is BAD (s3rver takes anonymous PUTs).
+        # verify reads S3 too: an object no manifest lists is BAD (s3rver itself, not the front, takes anonymous PUTs).
         extra = f"{ws.prefix}/{RECENT}/RANKING_FETCH/{run_ids[RECENT]}/part-00999.jsonl.gz"
-        request = urllib.request.Request(f"{ws.endpoint}/snapshots/{extra}", data=b"x", method="PUT")
+        request = urllib.request.Request(f"{ws.store}/snapshots/{extra}", data=b"x", method="PUT")
         urllib.request.urlopen(request, timeout=10).close()
         bad = ws.run("verify", "RANKING_FETCH", "--date", RECENT)
         self.assertEqual(bad.returncode, 1)
