@@ -140,12 +140,17 @@ GcSummary collect_garbage(Sink& sink, const RunDir& run_dir, const GcOptions& op
             groups[group_of(key)].push_back(key);
         }
     }
-    for (auto& [group, keys] : groups) {
+    for (auto& entry : groups) {
+        // Named references rather than a structured binding: clang 14 (the fuzz build) cannot capture one.
+        const std::string& group = entry.first;
+        std::vector<std::string>& keys = entry.second;
         if (under_running(group, running)) {
             ++summary.kept_running;
             continue;
         }
-        std::ranges::stable_partition(keys, [](const std::string& key) { return key.ends_with(k_manifest_name); });
+        // Not std::ranges: clang 14 (the fuzz build) cannot instantiate libstdc++ 12's ranges::subrange.
+        std::stable_partition(keys.begin(), keys.end(),
+                              [](const std::string& key) { return key.ends_with(k_manifest_name); });
         const std::string what =
             root + group + (keys.size() > 1 || group.ends_with('/') ? " (" + std::to_string(keys.size()) + " files)" : "");
         collector.remove(what, [&sink, &keys] { sink.remove_many(keys); });
