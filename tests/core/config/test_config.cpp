@@ -329,6 +329,8 @@ TEST_CASE("the live-API keys default as documented and read back") {
     CHECK(set.api.max_body_mb == 2);
     CHECK(set.api.ca_file == dir / "ca.pem");
     CHECK(parse_config(example_with("max_attempts: 5", "max_attempts: 5\n  ca_file: \"\""), k_source).api.ca_file.empty());
+}
+
 TEST_CASE("a key that is not a plain name is an error naming the file and the line") {
     // Found by tests/fuzz/fuzz_config.cpp: yaml-cpp's TypedBadConversion escaped, naming no file.
     const std::string message = config_error("api:\n  ? {a: 1}\n  : x\n");
