@@ -14,7 +14,7 @@ using namespace pipeline::core;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     pipeline::tests::MemorySink sink;
     const std::string date = "2026-11-22";
-    const std::string run_id = "20261122T000000Z-0001";
+    const std::string run_id = "20261122T000000Z-000001";
     sink.put(run_prefix(date, Phase::OcidLookup, run_id) + std::string(k_manifest_name),
              std::string(reinterpret_cast<const char*>(data), size));
     try {
