@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <cctype>
 #include <charconv>
 #include <set>
@@ -382,12 +383,16 @@ void S3Sink::remove(const std::string& key) {
     send({.method = "DELETE", .key = full_key(key)}, true);
 }
 
-void S3Sink::clean_temporaries(const std::string& prefix) {
-    const std::string wanted = full_key(prefix);
+// Pages through the multipart uploads under `wanted` (a full key prefix), calling visit(key, id, upload
+// element) for each. A server that repeats its markers would loop forever, so paging stops when they do not
+// advance. Some S3-compatible servers (s3rver) do not list uploads: a listing error is then logged at debug
+// level and ends the walk, since leftovers are the server's business and real trouble shows on the next put.
+void S3Sink::for_each_upload(const std::string& wanted,
+                             const std::function<void(const std::string&, const std::string&, std::string_view)>& visit) {
     std::string key_marker;
     std::string id_marker;
     try {
-        for (;;) {
+        for (int page_count = 0; page_count < 100000; ++page_count) {
             std::vector<std::pair<std::string, std::string>> params{{"uploads", ""}, {"prefix", wanted}};
             if (!key_marker.empty()) {
                 params.emplace_back("key-marker", key_marker);
@@ -396,26 +401,30 @@ void S3Sink::clean_temporaries(const std::string& prefix) {
             const HttpResponse page =
                 send({.method = "GET", .query = make_query(std::move(params)), .about = wanted}, false);
             for (const std::string_view upload : xml_elements(page.body, "Upload")) {
-                const std::string key = xml_value(upload, "Key");
-                const std::string id = xml_value(upload, "UploadId");
-                if (!key.empty() && !id.empty()) {
-                    spdlog::info("aborting an interrupted multipart upload of s3://{}/{}", m_options.bucket,
-                                 key);
-                    abort_upload(key, id);
-                }
+                visit(xml_value(upload, "Key"), xml_value(upload, "UploadId"), upload);
             }
-            key_marker = xml_value(page.body, "NextKeyMarker");
-            id_marker = xml_value(page.body, "NextUploadIdMarker");
-            if (xml_value(page.body, "IsTruncated") != "true" || key_marker.empty()) {
+            const std::string next_key = xml_value(page.body, "NextKeyMarker");
+            const std::string next_id = xml_value(page.body, "NextUploadIdMarker");
+            if (xml_value(page.body, "IsTruncated") != "true" || next_key.empty() ||
+                (next_key == key_marker && next_id == id_marker)) {
                 break;
             }
+            key_marker = next_key;
+            id_marker = next_id;
         }
     } catch (const Error& error) {
-        // Some S3-compatible servers (s3rver) do not list uploads; leftovers are then the server's
-        // business, and any real trouble with the bucket shows up on the next put.
         spdlog::debug("cannot list multipart uploads under s3://{}/{}: {}", m_options.bucket, wanted,
                       error.what());
     }
+}
+
+void S3Sink::clean_temporaries(const std::string& prefix) {
+    for_each_upload(full_key(prefix), [&](const std::string& key, const std::string& id, std::string_view) {
+        if (!key.empty() && !id.empty()) {
+            spdlog::info("aborting an interrupted multipart upload of s3://{}/{}", m_options.bucket, key);
+            abort_upload(key, id);
+        }
+    });
 }
 
 // Added for gc: batched deletes and the listing of interrupted uploads, apart from the write path.
@@ -451,49 +460,20 @@ void S3Sink::delete_batch(const std::vector<std::string>& keys, std::size_t begi
 
 std::vector<core::Temporary> S3Sink::stale_temporaries(const std::string& prefix) {
     const std::string root = m_options.prefix.empty() ? std::string() : m_options.prefix + "/";
-    const std::string wanted = full_key(prefix);
     std::vector<core::Temporary> found;
-    std::string key_marker;
-    std::string id_marker;
-    try {
-        for (int page_count = 0; page_count < 100000; ++page_count) {
-            std::vector<std::pair<std::string, std::string>> params{{"uploads", ""}, {"prefix", wanted}};
-            if (!key_marker.empty()) {
-                params.emplace_back("key-marker", key_marker);
-                params.emplace_back("upload-id-marker", id_marker);
-            }
-            const HttpResponse page =
-                send({.method = "GET", .query = make_query(std::move(params)), .about = wanted}, false);
-            for (const std::string_view upload : xml_elements(page.body, "Upload")) {
-                const std::string key = xml_value(upload, "Key");
-                const std::string id = xml_value(upload, "UploadId");
-                // Another worker sharing the bucket may be uploading right now: only an upload started a day
-                // ago or more is surely abandoned (no chunk takes that long to send).
-                std::string initiated = xml_value(upload, "Initiated");
-                if (const std::size_t dot = initiated.find('.'); dot != std::string::npos) {
-                    initiated = initiated.substr(0, dot) + "Z";
-                }
-                const std::optional<core::SystemTime> started = core::parse_utc(initiated);
-                const bool old = started && *started < std::chrono::system_clock::now() - std::chrono::hours(24);
-                if (key.starts_with(root) && !id.empty() && old) {
-                    found.push_back({key.substr(root.size()), id});
-                }
-            }
-            const std::string next_key = xml_value(page.body, "NextKeyMarker");
-            const std::string next_id = xml_value(page.body, "NextUploadIdMarker");
-            // A server that repeats its markers would loop forever: stop when they do not advance.
-            if (xml_value(page.body, "IsTruncated") != "true" || next_key.empty() ||
-                (next_key == key_marker && next_id == id_marker)) {
-                break;
-            }
-            key_marker = next_key;
-            id_marker = next_id;
+    for_each_upload(full_key(prefix), [&](const std::string& key, const std::string& id, std::string_view upload) {
+        // Another worker sharing the bucket may be uploading right now: only an upload started a day ago or
+        // more is surely abandoned (no chunk takes that long to send).
+        std::string initiated = xml_value(upload, "Initiated");
+        if (const std::size_t dot = initiated.find('.'); dot != std::string::npos) {
+            initiated = initiated.substr(0, dot) + "Z";
         }
-    } catch (const Error& error) {
-        // As in clean_temporaries: some servers (s3rver) cannot list uploads, so there is nothing to report.
-        spdlog::debug("cannot list multipart uploads under s3://{}/{}: {}", m_options.bucket, wanted,
-                      error.what());
-    }
+        const std::optional<core::SystemTime> started = core::parse_utc(initiated);
+        const bool old = started && *started < std::chrono::system_clock::now() - std::chrono::hours(24);
+        if (key.starts_with(root) && !id.empty() && old) {
+            found.push_back({key.substr(root.size()), id});
+        }
+    });
     return found;
 }
 

@@ -2,9 +2,11 @@
 // The S3 sink: objects in a bucket under a prefix, over path-style URLs signed with AWS SigV4.
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/fetch/backoff.hpp"
@@ -87,6 +89,10 @@ class S3Sink final : public core::Sink {
     /// the ETag `etag` ("" when unknown).
     bool object_is_complete(const std::string& key, std::uint64_t size, const std::string& etag);
     void abort_upload(const std::string& key, const std::string& upload_id);
+    /// Calls visit(key, upload id, <Upload> element) for each multipart upload under `wanted` (a full key
+    /// prefix), page by page; a server that cannot list uploads ends the walk (logged at debug level).
+    void for_each_upload(const std::string& wanted,
+                         const std::function<void(const std::string&, const std::string&, std::string_view)>& visit);
     void delete_batch(const std::vector<std::string>& keys, std::size_t begin, std::size_t end);
 
     S3SinkOptions m_options;
