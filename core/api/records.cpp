@@ -50,12 +50,14 @@ bool ranking_records(std::string_view /*key*/, std::string_view /*date*/, std::s
 }
 
 bool ocid_record(std::string_view key, std::string_view /*date*/, std::string_view body, const RecordSink& emit) {
-    const json answer = json::parse(body, nullptr, false);
-    const auto ocid = answer.is_object() ? answer.find("ocid") : answer.end();
-    if (ocid == answer.end() || !ocid->is_string()) {
+    // The same parser as ocid_answer_ok, so that both read the same "ocid" when a key repeats (found by
+    // fuzz_classify: nlohmann takes the last duplicate, simdjson the first).
+    simdjson::dom::object root;
+    std::string_view ocid;
+    if (!parse_object(body, root) || root["ocid"].get(ocid) != simdjson::SUCCESS) {
         return false;
     }
-    emit(json{{"character_name", key}, {"ocid", *ocid}}.dump());
+    emit(json{{"character_name", key}, {"ocid", std::string(ocid)}}.dump());
     return true;
 }
 

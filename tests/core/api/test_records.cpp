@@ -129,3 +129,11 @@ TEST_CASE("run waves follow the upstreams: the two detail phases side by side af
     CHECK(run_waves({Phase::CharacterBasic, Phase::ItemEquipment}) ==
           W{{Phase::CharacterBasic, Phase::ItemEquipment}});
 }
+
+TEST_CASE("an id answer with a repeated ocid key is read as its answer check reads it") {
+    const std::string body = R"({"ocid":"e0a4f439e53c369866b55297d2f5f4eb","ocid":[1]})";
+    REQUIRE(pipeline::core::has_expected_shape(Phase::OcidLookup, body));
+    const auto records = records_of(Phase::OcidLookup, "아델", body);
+    REQUIRE(records.has_value());
+    CHECK(nlohmann::json::parse(records->front())["ocid"] == "e0a4f439e53c369866b55297d2f5f4eb");
+}
