@@ -121,6 +121,8 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
     env.run_dir = run_dir;
     env.watcher = &watcher;
     env.limiter = &limiter;
+    core::ItemListCache item_lists;
+    env.item_lists = &item_lists;
     env.make_sink = make_sink;
     // Every phase and process sharing the run directory draws on one budget per key and API-calendar day.
     std::optional<core::DailyQuota> quota;

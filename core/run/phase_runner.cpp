@@ -56,6 +56,10 @@ class PhaseRun {
     void report_progress(bool force);
     void log_call_budget(std::size_t items) const;
     Progress progress() const;
+    std::size_t item_count() const { return m_fetchable + m_unusable.size(); }
+    std::string_view item_key(std::size_t index) const {
+        return index < m_fetchable ? (*m_items)[index] : m_unusable[index - m_fetchable];
+    }
     std::string prefix() const { return run_prefix(m_date, m_phase, m_cp.run_id); }
     void publish_manifest();
     void apply_reject_policy(RunState& state, std::optional<std::string>& error) const;
@@ -71,7 +75,8 @@ class PhaseRun {
     std::unique_ptr<Sink> m_sink;
     Checkpoint m_cp;
     std::optional<Manifest> m_upstream;
-    std::vector<std::string> m_items;          // item keys; those from m_fetchable on are unusable upstream rows
+    std::shared_ptr<const StringTable> m_items; // keys of the items to fetch (shared with a sibling phase)
+    StringTable m_unusable;                     // upstream rows without a key: items m_fetchable and on, rejected
     std::size_t m_fetchable = 0;
     std::uint64_t m_committed_empty = 0;       // empty answers in committed chunks
     std::uint64_t m_chunk_empty = 0;           // empty answers in the open chunk
@@ -132,26 +137,29 @@ void PhaseRun::open_upstream() {
     }
     // Ranking entries without a usable character_name cannot be looked up: they become rejects of this run
     // (items after the fetchable ones) instead of failing it.
-    std::vector<std::string> unusable;
-    m_items = list_items(m_phase, m_config.ranking_pages, *m_sink, m_upstream ? &*m_upstream : nullptr,
-                         m_phase == Phase::OcidLookup ? &unusable : nullptr);
-    m_fetchable = m_items.size();
-    m_items.insert(m_items.end(), unusable.begin(), unusable.end());
-    if (m_cp.done.size() != 0 && m_cp.done.size() != m_items.size()) {
+    if (m_upstream && m_phase != Phase::OcidLookup && m_env.item_lists != nullptr) {
+        m_items = m_env.item_lists->get(m_phase, *m_sink, *m_upstream);
+    } else {
+        m_items = std::make_shared<const StringTable>(
+            list_items(m_phase, m_config.ranking_pages, *m_sink, m_upstream ? &*m_upstream : nullptr,
+                       m_phase == Phase::OcidLookup ? &m_unusable : nullptr));
+    }
+    m_fetchable = m_items->size();
+    if (m_cp.done.size() != 0 && m_cp.done.size() != item_count()) {
         throw Error(ExitCode::Failed, "cannot resume run " + m_cp.run_id + ": its input changed (" +
                                           std::to_string(m_cp.done.size()) + " items then, " +
-                                          std::to_string(m_items.size()) + " now)");
+                                          std::to_string(item_count()) + " now)");
     }
-    m_cp.done.resize(m_items.size());
-    for (std::size_t index = m_fetchable; index < m_items.size(); ++index) {
+    m_cp.done.resize(item_count());
+    for (std::size_t index = m_fetchable; index < item_count(); ++index) {
         if (!m_cp.done.contains(index)) {
-            m_new_rejects.push_back({index, m_items[index], 0, "NO_CHARACTER_NAME",
+            m_new_rejects.push_back({index, std::string(item_key(index)), 0, "NO_CHARACTER_NAME",
                                      "the upstream ranking entry has no non-empty string character_name"});
         }
     }
-    if (!unusable.empty()) {
+    if (!m_unusable.empty()) {
         spdlog::warn("{}: {} upstream ranking entries have no usable character_name: written to {}",
-                     phase_name(m_phase), unusable.size(), k_rejects_name);
+                     phase_name(m_phase), m_unusable.size(), k_rejects_name);
     }
     // Chunks published after the last checkpoint (a crash between rename and checkpoint) are not part of
     // the run: remove them, and any temporaries, before numbering resumes after the last committed chunk.
@@ -203,7 +211,7 @@ FetchEnd PhaseRun::fetch_and_write() {
             return std::nullopt;
         }
         const std::size_t item = pending[cursor++];
-        return FetchTask{item, item_url(m_phase, m_config.api.base_url, m_items[item], m_date)};
+        return FetchTask{item, item_url(m_phase, m_config.api.base_url, item_key(item), m_date)};
     };
     FetchEnd end = FetchEnd::Finished;
     std::exception_ptr network_error;
@@ -242,15 +250,15 @@ FetchEnd PhaseRun::fetch_and_write() {
 }
 
 void PhaseRun::accept(FetchedItem&& fetched) {
-    const std::string& key = m_items[fetched.index];
+    const std::string_view key = item_key(fetched.index);
     if (fetched.rejected) {
-        m_new_rejects.push_back({fetched.index, key, fetched.http_status, fetched.error_name, fetched.message});
+        m_new_rejects.push_back({fetched.index, std::string(key), fetched.http_status, fetched.error_name, fetched.message});
         spdlog::debug("{}: item '{}' refused: {}", phase_name(m_phase), key, fetched.message);
     } else {
         const bool ok = make_records(m_phase, key, m_date, fetched.body,
                                      [&](std::string_view record) { m_writer->add(record); });
         if (!ok) {
-            throw Error(ExitCode::Failed, "the API's answer for '" + key + "' does not have the expected shape");
+            throw Error(ExitCode::Failed, "the API's answer for '" + std::string(key) + "' does not have the expected shape");
         }
         if (phase_spec(m_phase).upstream == Phase::OcidLookup && is_empty_answer(fetched.body)) {
             ++m_chunk_empty;
@@ -307,7 +315,7 @@ Progress PhaseRun::progress() const {
     for (std::size_t i = 0; i < k_retry_class_count; ++i) {
         p.retries_by_class[i] = m_carried.retries_by_class[i] + fetched[i];
     }
-    p.items_total = m_items.size();
+    p.items_total = item_count();
     p.items_done = m_cp.done.count() + m_chunk_items.size() + m_new_rejects.size();
     p.records = m_cp.records;
     p.chunks = m_cp.chunks.size();
@@ -377,13 +385,13 @@ void PhaseRun::publish_manifest() {
 
 // A run that completed with too many refusals is a failure: the API is saying something is wrong.
 void PhaseRun::apply_reject_policy(RunState& state, std::optional<std::string>& error) const {
-    if (state != RunState::Completed || m_items.empty()) {
+    if (state != RunState::Completed || item_count() == 0) {
         return;
     }
-    const double share = static_cast<double>(m_cp.rejects.size()) / static_cast<double>(m_items.size());
+    const double share = static_cast<double>(m_cp.rejects.size()) / static_cast<double>(item_count());
     if (share > m_config.api.max_reject_share) {
         state = RunState::Failed;
-        error = std::to_string(m_cp.rejects.size()) + " of " + std::to_string(m_items.size()) +
+        error = std::to_string(m_cp.rejects.size()) + " of " + std::to_string(item_count()) +
                 " items were refused by the API, more than api.max_reject_share (" +
                 std::to_string(static_cast<int>(m_config.api.max_reject_share * 100)) + "%); see " +
                 m_sink->describe() + "/" + prefix() + std::string(k_rejects_name);

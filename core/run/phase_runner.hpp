@@ -11,6 +11,7 @@
 #include "core/fetch/fetcher.hpp"
 #include "core/fetch/rate_limiter.hpp"
 #include "core/fetch/transport.hpp"
+#include "core/run/item_list.hpp"
 #include "core/snapshot/sink.hpp"
 #include "core/state/ledger.hpp"
 #include "core/state/quota.hpp"
@@ -27,6 +28,7 @@ struct PhaseEnvironment {
     RateLimiter* limiter = nullptr;                            ///< shared: the API's limit is per key
     std::function<std::unique_ptr<Transport>()> make_transport; ///< one per phase run
     std::function<std::unique_ptr<Sink>()> make_sink;           ///< one per phase run
+    ItemListCache* item_lists = nullptr; ///< shared: sibling phases hold one copy of their item list; may be null
     DailyQuota* quota = nullptr; ///< shared: the daily call budget of the key; null when api.daily_quota is 0
     /// Called (from the phase's thread) whenever the phase's progress changes; may be empty.
     std::function<void(const LedgerEntry&)> on_progress;
