@@ -1,5 +1,6 @@
 #include "core/state/checkpoint.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -24,12 +25,19 @@ void DoneSet::add(std::size_t item) {
     if (!m_done[item]) {
         m_done[item] = true;
         ++m_count;
+        m_end = std::max(m_end, item + 1);
+        while (m_prefix < m_done.size() && m_done[m_prefix]) {
+            ++m_prefix;
+        }
     }
 }
 
 std::vector<std::pair<std::size_t, std::size_t>> DoneSet::ranges() const {
     std::vector<std::pair<std::size_t, std::size_t>> result;
-    for (std::size_t i = 0; i < m_done.size(); ++i) {
+    if (m_prefix > 0) {
+        result.emplace_back(0, m_prefix - 1);
+    }
+    for (std::size_t i = m_prefix; i < m_end; ++i) {
         if (!m_done[i]) {
             continue;
         }
@@ -76,11 +84,42 @@ std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, std::optiona
     return files;
 }
 
-void save_checkpoint(const RunDir& run_dir, const Checkpoint& c) {
-    json chunks = json::array();
-    for (const ChunkEntry& chunk : c.chunks) {
-        chunks.push_back(chunk_entry_to_json(chunk));
+namespace {
+
+// Appends `text` as a JSON string: chunk names and digests are plain ASCII and are copied as they are;
+// anything else goes through nlohmann's serializer, which escapes it.
+void append_json_string(std::string& out, const std::string& text) {
+    const bool plain =
+        std::ranges::all_of(text, [](char ch) { return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\'; });
+    if (!plain) {
+        out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+        return;
     }
+    out += '"';
+    out += text;
+    out += '"';
+}
+
+// The chunk list grows by one entry a commit and is written again at every commit: it is appended as text,
+// not built as a JSON tree, so that the thousandth commit of a run costs about what the first one does. The
+// fields are those of chunk_entry_to_json (core/snapshot), which load_checkpoint reads back.
+void append_chunks(std::string& out, const std::vector<ChunkEntry>& chunks) {
+    out += '[';
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        const ChunkEntry& chunk = chunks[i];
+        out += i == 0 ? "{\"name\":" : ",{\"name\":";
+        append_json_string(out, chunk.name);
+        out += ",\"records\":" + std::to_string(chunk.records) + ",\"bytes\":" + std::to_string(chunk.bytes) +
+               ",\"sha256\":";
+        append_json_string(out, chunk.sha256);
+        out += '}';
+    }
+    out += ']';
+}
+
+} // namespace
+
+void save_checkpoint(const RunDir& run_dir, const Checkpoint& c) {
     json rejects = json::array();
     for (const RejectedItem& r : c.rejects) {
         rejects.push_back(
@@ -101,12 +140,17 @@ void save_checkpoint(const RunDir& run_dir, const Checkpoint& c) {
                  {"upstream_run_id", c.upstream_run_id},
                  {"items_total", c.done.size()},
                  {"done", done},
-                 {"chunks", chunks},
                  {"rejects", rejects},
                  {"records", c.records},
                  {"counters", progress_to_json(c.counters)},
                  {"error", c.error ? json(*c.error) : json(nullptr)}};
-    write_file_atomically(checkpoint_path(run_dir, c.date, c.phase, c.run_id), j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+    std::string text = j.dump(-1, ' ', false, json::error_handler_t::replace);
+    text.pop_back(); // the object's closing brace: the chunk list goes in last
+    text.reserve(text.size() + c.chunks.size() * 128 + 16);
+    text += ",\"chunks\":";
+    append_chunks(text, c.chunks);
+    text += "}\n";
+    write_file_atomically(checkpoint_path(run_dir, c.date, c.phase, c.run_id), text);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // A run's checkpoint: after each chunk commit, exactly which input items are done, which chunks hold them,
 // and which items the API refused. Kept in <run_dir>/checkpoints/, replaced whole by rename.
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -18,7 +19,11 @@ namespace pipeline::core {
 /// Which items of an input list are done, stored as ranges.
 class DoneSet {
   public:
-    void resize(std::size_t items) { m_done.resize(items, false); }
+    void resize(std::size_t items) {
+        m_done.resize(items, false);
+        m_prefix = std::min(m_prefix, items);
+        m_end = std::min(m_end, items);
+    }
     void add(std::size_t item);
     bool contains(std::size_t item) const { return item < m_done.size() && m_done[item]; }
     std::size_t count() const { return m_count; }
@@ -29,6 +34,10 @@ class DoneSet {
   private:
     std::vector<bool> m_done;
     std::size_t m_count = 0;
+    // Items are done mostly in order: [0, m_prefix) are all done and nothing at or past m_end is, so ranges(),
+    // written at every chunk commit, scans only the window between them, not the whole list.
+    std::size_t m_prefix = 0;
+    std::size_t m_end = 0;
 };
 
 /// The state of one run, as committed.

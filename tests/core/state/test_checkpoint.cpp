@@ -5,6 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -77,6 +80,66 @@ TEST_CASE("DoneSet stores done items as inclusive ranges and counts each item on
     }
     CHECK(done.ranges() == Ranges{{0, 12}});
     CHECK(done.count() == 13);
+}
+
+TEST_CASE("DoneSet ranges match the items added, in any order, as they are added") {
+    // Items complete mostly in order with a window of stragglers (concurrency), sometimes far ahead (a
+    // refused item): after every add the ranges are those of a plain scan of the items.
+    std::mt19937 random(20261202);
+    const std::size_t items = 3000;
+    std::vector<std::size_t> order(items);
+    for (std::size_t i = 0; i < items; ++i) {
+        order[i] = i;
+    }
+    for (std::size_t i = 0; i + 1 < items; ++i) { // shuffle within a window of 40
+        std::swap(order[i], order[std::min(items - 1, i + random() % 40)]);
+    }
+    std::swap(order[10], order[2900]);
+    DoneSet done;
+    done.resize(items);
+    std::vector<bool> plain(items, false);
+    for (std::size_t step = 0; step < items; ++step) {
+        done.add(order[step]);
+        plain[order[step]] = true;
+        if (step % 97 != 0 && step + 1 != items) {
+            continue;
+        }
+        Ranges expected;
+        for (std::size_t i = 0; i < items; ++i) {
+            if (!plain[i]) {
+                continue;
+            }
+            if (!expected.empty() && expected.back().second + 1 == i) {
+                expected.back().second = i;
+            } else {
+                expected.emplace_back(i, i);
+            }
+        }
+        REQUIRE(done.ranges() == expected);
+    }
+    CHECK(done.ranges() == Ranges{{0, items - 1}});
+    CHECK(done.count() == items);
+}
+
+TEST_CASE("a checkpoint with thousands of chunks loads back with each of them") {
+    const TempDir dir;
+    const RunDir run_dir(dir / "run");
+    run_dir.create();
+    Checkpoint c = checkpoint("20261123T010000Z-a1b2c3", RunState::Running, "2026-11-23T01:00:00Z");
+    for (std::size_t i = 1; i <= 2500; ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "part-%05zu.jsonl.gz", i);
+        c.chunks.push_back({name, i, 1000 + i, std::string(64, "0123456789abcdef"[i % 16])});
+    }
+    save_checkpoint(run_dir, c);
+    const Checkpoint back = load_checkpoint(checkpoint_path(run_dir, c.date, c.phase, c.run_id));
+    REQUIRE(back.chunks.size() == c.chunks.size());
+    for (std::size_t i = 0; i < c.chunks.size(); ++i) {
+        CHECK(back.chunks[i].name == c.chunks[i].name);
+        CHECK(back.chunks[i].records == c.chunks[i].records);
+        CHECK(back.chunks[i].bytes == c.chunks[i].bytes);
+        CHECK(back.chunks[i].sha256 == c.chunks[i].sha256);
+    }
 }
 
 TEST_CASE("a saved checkpoint loads back with every field") {
