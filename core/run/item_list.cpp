@@ -45,6 +45,10 @@ StringTable list_items(Phase phase, int ranking_pages, Sink& sink, const Manifes
         return items;
     }
     const std::string field(spec.item_field);
+    const auto upstream_error = [&](const std::string& what) {
+        return Error(ExitCode::Failed, "upstream " + std::string(phase_name(upstream->phase)) + " run " +
+                                           upstream->run_id + " " + what);
+    };
     // A hint from the manifest (capped: it is read from storage) so that the offsets are not grown by copying.
     items.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(upstream->records, 1u << 23)));
     for_each_record(sink, *upstream, [&](std::string_view line) {
@@ -55,12 +59,10 @@ StringTable list_items(Phase phase, int ranking_pages, Sink& sink, const Manifes
                 unusable->push_back(line);
                 return;
             }
-            throw Error(ExitCode::Failed, "upstream " + std::string(phase_name(upstream->phase)) + " run " +
-                                              upstream->run_id + " has a record without '" + field + "'");
+            throw upstream_error("has a record without '" + field + "'");
         }
         if (items.size() == UINT32_MAX) {
-            throw Error(ExitCode::Failed, "upstream " + std::string(phase_name(upstream->phase)) + " run " +
-                                              upstream->run_id + " has more records than one run can take");
+            throw upstream_error("has more records than one run can take");
         }
         items.push_back(value->get_ref<const std::string&>());
     });

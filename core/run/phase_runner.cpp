@@ -65,6 +65,7 @@ class PhaseRun {
     void publish_manifest();
     void apply_reject_policy(RunState& state, std::optional<std::string>& error) const;
     void record_end(RunState& state, std::optional<std::string>& error);
+    void save_final_checkpoint();
 
     const PhaseEnvironment& m_env;
     const Config& m_config;
@@ -255,13 +256,15 @@ FetchEnd PhaseRun::fetch_and_write() {
 void PhaseRun::accept(FetchedItem&& fetched) {
     const std::string_view key = item_key(fetched.index);
     if (fetched.rejected) {
-        m_new_rejects.push_back({fetched.index, std::string(key), fetched.http_status, fetched.error_name, fetched.message});
+        m_new_rejects.push_back(
+            {fetched.index, std::string(key), fetched.http_status, fetched.error_name, fetched.message});
         spdlog::debug("{}: item '{}' refused: {}", phase_name(m_phase), key, fetched.message);
     } else {
         const bool ok = make_records(m_phase, key, m_date, fetched.body,
                                      [&](std::string_view record) { m_writer->add(record); });
         if (!ok) {
-            throw Error(ExitCode::Failed, "the API's answer for '" + std::string(key) + "' does not have the expected shape");
+            throw Error(ExitCode::Failed,
+                        "the API's answer for '" + std::string(key) + "' does not have the expected shape");
         }
         if (phase_spec(m_phase).upstream == Phase::OcidLookup && is_empty_answer(fetched.body)) {
             ++m_chunk_empty;
@@ -406,6 +409,15 @@ void PhaseRun::apply_reject_policy(RunState& state, std::optional<std::string>& 
     }
 }
 
+// At the end a checkpoint that cannot be written is logged, not thrown: the ledger still records the end.
+void PhaseRun::save_final_checkpoint() {
+    try {
+        save_checkpoint(m_env.run_dir, m_cp);
+    } catch (const std::exception& e) {
+        spdlog::error("{}: {}", phase_name(m_phase), e.what());
+    }
+}
+
 // The ledger is the last word on how the run ended. When it cannot be written (disk full), the run is
 // FAILED, and a second, smaller write tries to leave that error where `status` can show it.
 void PhaseRun::record_end(RunState& state, std::optional<std::string>& error) {
@@ -439,20 +451,12 @@ PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) 
             m_cp.error = error = error ? *error + "; " + e.what() : e.what();
         }
     }
-    try {
-        save_checkpoint(m_env.run_dir, m_cp);
-    } catch (const std::exception& e) {
-        spdlog::error("{}: {}", phase_name(m_phase), e.what());
-    }
+    save_final_checkpoint();
     record_end(state, error);
     if (state != m_cp.state) { // the ledger could not take the end: the checkpoint says FAILED too
         m_cp.state = state;
         m_cp.error = error;
-        try {
-            save_checkpoint(m_env.run_dir, m_cp);
-        } catch (const std::exception& e) {
-            spdlog::error("{}: {}", phase_name(m_phase), e.what());
-        }
+        save_final_checkpoint();
     }
     m_watch.reset();
     if (m_env.on_progress) {

@@ -3,7 +3,6 @@
 // offset each, instead of a std::string object and a heap block each (docs/compression.md, memory bounds).
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>

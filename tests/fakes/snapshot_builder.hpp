@@ -77,4 +77,9 @@ inline std::string ocid_for(const std::string& name) {
     return ocid;
 }
 
+/// An OCID_LOOKUP record: the name and its ocid_for.
+inline std::string ocid_record(const std::string& name) {
+    return nlohmann::json{{"character_name", name}, {"ocid", ocid_for(name)}}.dump();
+}
+
 } // namespace pipeline::tests

@@ -5,8 +5,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/run/item_list.hpp"
 #include "core/util/error.hpp"
 #include "fakes/memory_sink.hpp"
@@ -16,13 +14,15 @@ using pipeline::core::list_items;
 using pipeline::core::Phase;
 using pipeline::tests::MemorySink;
 using pipeline::tests::ocid_for;
+using pipeline::tests::ocid_record;
 using pipeline::tests::publish_snapshot;
 using pipeline::tests::ranking_record;
 using pipeline::tests::SnapshotSpec;
 
 TEST_CASE("RANKING_FETCH lists page numbers 1 to ranking.pages") {
     MemorySink sink;
-    CHECK(list_items(Phase::RankingFetch, 4, sink, nullptr).to_vector() == std::vector<std::string>{"1", "2", "3", "4"});
+    CHECK(list_items(Phase::RankingFetch, 4, sink, nullptr).to_vector() ==
+          std::vector<std::string>{"1", "2", "3", "4"});
     CHECK(list_items(Phase::RankingFetch, 1, sink, nullptr).to_vector() == std::vector<std::string>{"1"});
 }
 
@@ -47,7 +47,7 @@ TEST_CASE("the detail phases list the ocids of the OCID_LOOKUP snapshot") {
     std::vector<std::string> records;
     for (const std::string name : {"아델", "Bravo", "Charlie"}) {
         expected.push_back(ocid_for(name));
-        records.push_back(nlohmann::json{{"character_name", name}, {"ocid", ocid_for(name)}}.dump());
+        records.push_back(ocid_record(name));
     }
     spec.chunks = {records};
     const auto manifest = publish_snapshot(sink, spec);
@@ -79,7 +79,7 @@ TEST_CASE("repeats are dropped wherever they fall, and the first place of each k
     // 3000 names, each appearing again 1000 places later: the order must be that of first appearance.
     for (int i = 0; i < 4000; ++i) {
         const std::string name = "c" + std::to_string((i * 7919) % 3000);
-        records.push_back(nlohmann::json{{"character_name", name}, {"ocid", ocid_for(name)}}.dump());
+        records.push_back(ocid_record(name));
         if (i < 3000) {
             expected.push_back(ocid_for(name));
         }
@@ -97,7 +97,7 @@ TEST_CASE("sibling phases share one item list of the same upstream run, and only
     std::vector<std::string> records;
     for (const std::string name : {"아델", "Bravo"}) {
         expected.push_back(ocid_for(name));
-        records.push_back(nlohmann::json{{"character_name", name}, {"ocid", ocid_for(name)}}.dump());
+        records.push_back(ocid_record(name));
     }
     spec.chunks = {records};
     const auto manifest = publish_snapshot(sink, spec);
