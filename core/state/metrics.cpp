@@ -13,7 +13,7 @@ constexpr std::array<RunState, 5> k_states = {RunState::Idle, RunState::Running,
 
 // Label values here are phase, state and class names: upper/lower-case words, nothing to escape.
 std::string labels(const PhaseMetrics& phase, const std::string& extra = "") {
-    return "{phase=\"" + std::string(phase_name(phase.entry.phase)) + "\"" + extra + "}";
+    return "{phase=\"" + phase.entry.phase + "\"" + extra + "}";
 }
 
 std::string number(double value) {
