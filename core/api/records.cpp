@@ -56,7 +56,7 @@ bool has_members(std::string_view object_text) {
     return next != std::string_view::npos && object_text[next] != '}';
 }
 
-bool row_records(const PhaseDef& def, std::string_view body, const RecordSink& emit) {
+bool row_records(const PhaseDef& def, std::string_view body, const EmitRecord& emit) {
     // ordered_json keeps each element's keys in the API's order.
     const nlohmann::ordered_json page = nlohmann::ordered_json::parse(body, nullptr, false);
     const auto rows = page.is_object() ? page.find(def.rows) : page.end();
@@ -97,7 +97,7 @@ std::optional<std::size_t> answer_rows(const PhaseDef& def, std::string_view bod
 }
 
 bool make_records(const PhaseDef& def, const ItemFields& item, std::string_view date, std::string_view body,
-                  const RecordSink& emit) {
+                  const EmitRecord& emit) {
     if (!def.rows.empty()) {
         return row_records(def, body, emit);
     }

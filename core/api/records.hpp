@@ -12,7 +12,7 @@
 namespace pipeline::core {
 
 /// Receives each record (one JSON object, no newline) a builder makes from an answer.
-using RecordSink = std::function<void(std::string_view)>;
+using EmitRecord = std::function<void(std::string_view)>;
 
 /// True when a 200 answer (already known to be a JSON object) has what the phase's records need: an array
 /// `rows` when the phase has rows, a non-empty string `expect` when it expects one. An answer it refuses is
@@ -27,6 +27,6 @@ std::optional<std::size_t> answer_rows(const PhaseDef& def, std::string_view bod
 /// {<item fields>, "date": date, "data": <answer>} (wrap); or the item's fields then the answer's (merge).
 /// False when the answer does not have the shape answer_ok promises.
 bool make_records(const PhaseDef& def, const ItemFields& item, std::string_view date, std::string_view body,
-                  const RecordSink& emit);
+                  const EmitRecord& emit);
 
 } // namespace pipeline::core
