@@ -113,6 +113,39 @@ class LiveApiTest(PipelineTestCase):
                 self.assertGreater(api.stats()["total"], 2)  # not limited by max_attempts
                 self.assertEqual(ws.status()["OCID_LOOKUP"]["state"], "IDLE")
 
+    def test_a_retry_after_of_an_hour_on_a_server_error_stops_unavailable_at_once_and_resumes_exactly(self):
+        # A 500 OPENAPI00001 carrying Retry-After: 3600 (the same path as a load balancer's 503 page): no wait of
+        # an hour, no FAILED after max_attempts, but STOPPED (unavailable) and resumable.
+        with FakeApi("--code", "OPENAPI00001", "--code-first", "1", "--retry-after", "3600",
+                     "--faults-on", "ranking", characters=300) as api:
+            ws = Workspace(api.url, ranking_pages=2, chunk_records=50, api={"max_wait_s": 5})
+            metrics = ws.dir / "pipeline.prom"
+            began = time.monotonic()
+            result = ws.run("run", "RANKING_FETCH", "--date", DATE, "--metrics-file", metrics, timeout=60)
+            self.assertLess(time.monotonic() - began, 30)
+            self.assertEqual(result.returncode, 3, result.stderr)
+            self.assertIn("STOPPED (unavailable)", result.stderr)
+            self.assertIn("OPENAPI00001", result.stderr)
+            entry = ws.status()["RANKING_FETCH"]
+            self.assertEqual((entry["state"], entry["stop_reason"]), ("STOPPED", "unavailable"))
+            self.assertEqual(api.stats()["errors"]["OPENAPI00001"], 1)
+            self.assertEqual(entry["progress"]["retries_by_class"]["server_error"], 1)
+            manifest = ws.manifests("RANKING_FETCH")[0]
+            self.assertEqual((manifest["state"], manifest["stop_reason"]), ("STOPPED", "unavailable"))
+            self.assertIn('pipeline_phase_stop_reason{phase="RANKING_FETCH",reason="unavailable"} 1',
+                          metrics.read_text().splitlines())
+            self.assertIn("stopped: unavailable", ws.run("status").stdout)
+
+            # The API answers normally again (--code-first 1): --resume completes the same run, each row once.
+            result = ws.run("run", "RANKING_FETCH", "--date", DATE, "--resume")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            done = ws.status()["RANKING_FETCH"]
+            self.assertEqual((done["state"], done["run_id"]), ("COMPLETED", entry["run_id"]))
+            self.assertIsNone(done["stop_reason"])
+            _, records = ws.snapshot("RANKING_FETCH", done["run_id"])
+            self.assertEqual(len(records), api.expected()["ranking_rows"])
+            self.assertEqual(len({r["character_name"] for r in records}), len(records))
+
     def test_operator_and_signal_stops_say_so(self):
         with FakeApi(characters=300) as fast, FakeApi("--latency-ms", "30", characters=300) as slow:
             ws = self.prepare(fast, ranking_pages=2, chunk_records=10)
