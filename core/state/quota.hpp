@@ -1,7 +1,8 @@
 #pragma once
 // The daily call budget (api.daily_quota): every request of every phase and every process that shares the run
 // directory counts against one counter per API-calendar day (Asia/Seoul) and key, kept in
-// <run_dir>/quota.json under a flock. The key itself is never stored: only a fingerprint (docs/live-api.md).
+// <run_dir>/quota.json (replaced whole, under a flock on <run_dir>/quota.lock). The key itself is never
+// stored: only a fingerprint (docs/live-api.md).
 
 #include <cstdint>
 #include <filesystem>
@@ -29,9 +30,12 @@ std::string key_fingerprint(std::string_view key);
 /// <run_dir>/quota.json
 std::filesystem::path quota_path(const RunDir& run_dir);
 
-/// Reads today's use (calendar_now()) without taking the lock (the file is small and written in one
-/// call). `fingerprint` empty: the calls of every key. A missing file means none used; throws core::Error
-/// naming the file when it cannot be read or parsed.
+/// <run_dir>/quota.lock: held (flock) while a call is counted.
+std::filesystem::path quota_lock_path(const RunDir& run_dir);
+
+/// Reads today's use (calendar_now()) without any lock: the file is only ever replaced whole, so this never
+/// waits for a run. `fingerprint` empty: the calls of every key. A missing file means none used; throws
+/// core::Error (exit 1) naming the file (and the field) when it cannot be read or is damaged.
 QuotaUse read_quota(const RunDir& run_dir, const std::string& fingerprint, std::uint64_t limit);
 
 /// The budget of one key, shared by every phase of this process (thread-safe) and, through the file's lock,
@@ -42,15 +46,14 @@ class DailyQuota {
     DailyQuota(RunDir run_dir, std::string fingerprint, std::uint64_t limit);
 
     /// Counts one call against today's budget and returns true, or returns false (counting nothing) when
-    /// the call would pass it. Throws core::Error naming the file when it cannot be read or written.
+    /// the call would pass it. The file is replaced whole and fsynced before it returns. Throws core::Error
+    /// naming the file (and the field) when it cannot be read, is damaged, or cannot be written.
     bool take();
 
-    /// Today's use, read under the lock.
-    QuotaUse use();
+    /// Today's use (read_quota for this key); throws as read_quota.
+    QuotaUse use() const;
 
   private:
-    template <typename F> auto locked(F&& f);
-
     RunDir m_run_dir;
     std::string m_fingerprint;
     std::uint64_t m_limit;
