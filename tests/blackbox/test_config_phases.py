@@ -78,7 +78,7 @@ class NinePhases(PipelineTestCase):
         return records
 
     def test_run_all_fetches_each_item_once_with_exact_records(self):
-        with FakeApi("--count-items", characters=300) as api:
+        with FakeApi(characters=300) as api:
             ws = Workspace(api.url, phases=NINE_PHASES, chunk_records=40)
             result = ws.run("run", "all", "--date", DATE)
             self.assertEqual(result.returncode, 0, result.stderr)
@@ -143,7 +143,7 @@ class NinePhases(PipelineTestCase):
             self.assertEqual([line.split()[:2] for line in lines], [["OK", p] for p in PHASE_ORDER])
 
     def test_stop_and_resume_a_config_phase_exactly(self):
-        with FakeApi("--count-items", "--latency-ms", 30, characters=800) as api:
+        with FakeApi("--latency-ms", 30, characters=800) as api:
             ws = Workspace(api.url, phases=NINE_PHASES, chunk_records=5, api={"concurrency": 2})
             for phase in ("GUILD_RANKING", "GUILD_ID"):
                 result = ws.run("run", phase, "--date", DATE)
