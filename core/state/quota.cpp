@@ -4,6 +4,7 @@
 #include <map>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "core/snapshot/codec.hpp"
 #include "core/util/atomic_file.hpp"
@@ -126,23 +127,51 @@ QuotaUse read_quota(const RunDir& run_dir, const std::string& fingerprint, std::
     return QuotaUse{day, used_by(counts_of_day(quota_path(run_dir), day), fingerprint), limit};
 }
 
-DailyQuota::DailyQuota(RunDir run_dir, std::string fingerprint, std::uint64_t limit)
-    : m_run_dir(std::move(run_dir)), m_fingerprint(std::move(fingerprint)), m_limit(limit) {}
+DailyQuota::DailyQuota(RunDir run_dir, std::string fingerprint, std::uint64_t limit, std::uint64_t batch)
+    : m_run_dir(std::move(run_dir)), m_fingerprint(std::move(fingerprint)), m_limit(limit),
+      m_batch(std::max<std::uint64_t>(batch, 1)) {}
 
-// Under the lock file, read, count and replace the file whole (temporary, fsync, rename, fsync the folder:
-// core/util/atomic_file.hpp), so a crash keeps the last count and never leaves a torn file. The fsyncs cost
-// a few milliseconds a call, which bounds the request rate while a budget is set (docs/live-api.md).
+DailyQuota::~DailyQuota() {
+    if (m_claimed == 0) {
+        return;
+    }
+    try {
+        const FileLock file_lock = FileLock::acquire(quota_lock_path(m_run_dir));
+        const std::filesystem::path path = quota_path(m_run_dir);
+        Counts counts = counts_of_day(path, m_claimed_day);
+        const std::uint64_t used = used_by(counts, m_fingerprint);
+        if (counts.day == m_claimed_day && used > 0) { // a new day starts from zero: nothing to give back
+            counts.calls[m_fingerprint] = used - std::min(used, m_claimed);
+            write_file_atomically(path, to_json(counts).dump() + "\n");
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("could not give {} unused calls back to the daily budget: {}", m_claimed, e.what());
+    }
+}
+
+// Under the lock file, read, claim the next batch and replace the file whole (temporary, fsync, rename, fsync
+// the folder: core/util/atomic_file.hpp), so a crash keeps the last count and never leaves a torn file. The
+// fsyncs cost a few milliseconds, once a batch (docs/live-api.md).
 bool DailyQuota::take() {
     const std::lock_guard lock(m_mutex);
+    const std::string day = today();
+    if (m_claimed > 0 && m_claimed_day == day) {
+        --m_claimed;
+        return true;
+    }
+    m_claimed = 0; // a claim of an earlier day is spent with that day
     const FileLock file_lock = FileLock::acquire(quota_lock_path(m_run_dir));
     const std::filesystem::path path = quota_path(m_run_dir);
-    Counts counts = counts_of_day(path, today());
+    Counts counts = counts_of_day(path, day);
     const std::uint64_t used = used_by(counts, m_fingerprint);
     if (used >= m_limit) {
         return false;
     }
-    counts.calls[m_fingerprint] = used + 1;
+    const std::uint64_t claim = std::min(m_batch, m_limit - used);
+    counts.calls[m_fingerprint] = used + claim;
     write_file_atomically(path, to_json(counts).dump() + "\n");
+    m_claimed = claim - 1;
+    m_claimed_day = day;
     return true;
 }
 

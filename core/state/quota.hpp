@@ -42,12 +42,20 @@ QuotaUse read_quota(const RunDir& run_dir, const std::string& fingerprint, std::
 /// with other processes.
 class DailyQuota {
   public:
-    /// `limit` calls per day for the key with this fingerprint (key_fingerprint).
-    DailyQuota(RunDir run_dir, std::string fingerprint, std::uint64_t limit);
+    /// `limit` calls per day for the key with this fingerprint (key_fingerprint). Calls are claimed in the
+    /// file `batch` at a time (1: each call), so that a fast harvest does not fsync the file per call; a
+    /// crash can cost the budget at most one batch, never count a call too few.
+    DailyQuota(RunDir run_dir, std::string fingerprint, std::uint64_t limit, std::uint64_t batch = 1);
+
+    /// Gives the calls claimed and not made back to the budget (best effort: a failure is logged).
+    ~DailyQuota();
+    DailyQuota(const DailyQuota&) = delete;
+    DailyQuota& operator=(const DailyQuota&) = delete;
 
     /// Counts one call against today's budget and returns true, or returns false (counting nothing) when
-    /// the call would pass it. The file is replaced whole and fsynced before it returns. Throws core::Error
-    /// naming the file (and the field) when it cannot be read, is damaged, or cannot be written.
+    /// the call would pass it. A call comes from the batch this process claimed; claiming the next batch
+    /// replaces the file whole and fsyncs it before it returns. Throws core::Error naming the file (and the
+    /// field) when it cannot be read, is damaged, or cannot be written.
     bool take();
 
     /// Today's use (read_quota for this key); throws as read_quota.
@@ -57,6 +65,9 @@ class DailyQuota {
     RunDir m_run_dir;
     std::string m_fingerprint;
     std::uint64_t m_limit;
+    std::uint64_t m_batch;
+    std::uint64_t m_claimed = 0; // calls counted in the file and not made yet (of day m_claimed_day)
+    std::string m_claimed_day;
     std::mutex m_mutex; // flock is per open file: threads of this process take turns here first
 };
 
