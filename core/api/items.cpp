@@ -107,6 +107,15 @@ ItemFields ItemList::fields(std::size_t index, std::string_view date) const {
             out.emplace_back(field, fill("{" + field + "}", index, date, false));
         }
     }
+    const bool page_shown = std::ranges::any_of(out, [&](const auto& f) { return f.first == "page"; }) ||
+                            std::ranges::any_of(m_def->query, [](const QueryParam& q) {
+                                return std::ranges::any_of(q.values, [](const std::string& v) {
+                                    return has_placeholder(v, "page");
+                                });
+                            });
+    if (!page_shown && has_placeholder(m_def->path, "page")) {
+        out.emplace_back("page", std::to_string(page(index)));
+    }
     return out;
 }
 

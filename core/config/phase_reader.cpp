@@ -42,6 +42,9 @@ ReadPhase read_one(const Reader& r, const YAML::Node& name_node, const YAML::Nod
     def.name = name_node.as<std::string>();
     def.line = name_node.Mark().line + 1;
     const std::string at = "phases." + def.name;
+    if (body.IsNull()) {
+        r.fail(name_node, "'" + at + "' is empty: give at least its 'path'");
+    }
     if (!is_phase_name(def.name)) {
         r.fail(name_node, "'" + escape_controls(def.name) +
                               "' is not a phase name: an upper-case letter, then up to 31 upper-case letters, "
@@ -139,22 +142,22 @@ void check_one(const Reader& r, ReadPhase& read) {
     }
 }
 
-// Every upstream names another phase, and following upstreams never comes back to where it started.
+// Every upstream names another phase (all checked first), and following upstreams never comes back to where
+// it started.
 void check_upstreams(const Reader& r, const std::vector<ReadPhase>& phases) {
     const auto find = [&](const std::string& name) {
         return std::ranges::find_if(phases, [&](const ReadPhase& p) { return p.def.name == name; });
     };
     for (const ReadPhase& read : phases) {
         const std::string& up = read.def.upstream;
-        if (up.empty()) {
-            continue;
+        if (!up.empty() && find(up) == phases.end()) {
+            r.fail(child(read.body, "upstream"), "'phases." + read.def.name + ".upstream' names '" +
+                                                     escape_controls(up) + "', which is not a phase of this file");
         }
-        if (find(up) == phases.end()) {
-            r.fail(child(read.body, "upstream"), "'phases." + read.def.name + ".upstream' names '" + escape_controls(up) +
-                                              "', which is not a phase of this file");
-        }
+    }
+    for (const ReadPhase& read : phases) {
         std::string path = read.def.name;
-        std::string at = up;
+        std::string at = read.def.upstream;
         for (std::size_t steps = 0; !at.empty() && steps <= phases.size(); ++steps) {
             path += " -> " + at;
             if (at == read.def.name) {

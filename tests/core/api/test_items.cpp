@@ -277,10 +277,7 @@ TEST_CASE("PageEnds: pages after the first empty one of the same run of pages ar
     CHECK_FALSE(ends.past_end(items, 4));
 }
 
-// Skipped until core/api/items.cpp ItemList::fields shows a {page} that only the path names: today such an
-// item has no fields at all, so describe() gives "{}" for every page (in _rejects.jsonl) and wrapped records
-// of different pages cannot be told apart. Run it with --no-skip.
-TEST_CASE("a page named only in the path is the item's field" * doctest::skip()) {
+TEST_CASE("a page named only in the path is the item's field") {
     PhaseDef def;
     def.name = "PAGED_PATH";
     def.path = "/ranking/{page}";
