@@ -266,6 +266,8 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, const core:
     std::printf("requests:        %llu (%llu retries%s)\n", static_cast<unsigned long long>(p.requests),
                 static_cast<unsigned long long>(p.retries), by_class.empty() ? "" : (":" + by_class.substr(1)).c_str());
     std::printf("empty answers:   %llu\n", static_cast<unsigned long long>(p.empty));
+    std::printf("reused:          %llu (copied from an earlier date's snapshot)\n",
+                static_cast<unsigned long long>(p.reused));
     std::printf("last error:      %s\n", e.error ? e.error->c_str() : "-");
     if (e.state == core::RunState::Stopped || e.state == core::RunState::Failed) {
         std::printf("resume with:     pipeline run %s --date %s --resume\n",

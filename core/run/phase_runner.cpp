@@ -12,6 +12,7 @@
 #include "core/api/items.hpp"
 #include "core/api/records.hpp"
 #include "core/run/item_list.hpp"
+#include "core/run/reuse.hpp"
 #include "core/snapshot/chunk_writer.hpp"
 #include "core/snapshot/snapshot.hpp"
 #include "core/state/checkpoint.hpp"
@@ -66,6 +67,7 @@ class PhaseRun {
     }
     void list_items();
     void reject_unusable();
+    void reuse_earlier_answers();
     std::string prefix() const { return run_prefix(m_date, m_phase, m_cp.run_id); }
     void publish_manifest();
     void apply_reject_policy(RunState& state, std::optional<std::string>& error) const;
@@ -86,8 +88,13 @@ class PhaseRun {
     std::shared_ptr<const UpstreamItems> m_upstream_items; // tuples and unusable rows (shared with siblings)
     std::optional<ItemList> m_items;                      // what to fetch: items 0 .. m_fetchable - 1
     std::size_t m_fetchable = 0;                          // the unusable upstream rows come after, rejected
-    std::uint64_t m_committed_empty = 0;       // empty answers in committed chunks
-    std::uint64_t m_chunk_empty = 0;           // empty answers in the open chunk
+    // Records counted apart in progress: of committed chunks, and of the open chunk.
+    struct Counted {
+        std::uint64_t empty = 0;  // empty answers
+        std::uint64_t reused = 0; // items copied from an earlier date's snapshot
+    };
+    Counted m_committed;
+    Counted m_open;
     StopReason m_stop_reason = StopReason::None;
     std::unique_ptr<ChunkWriter> m_writer;
     std::vector<std::size_t> m_chunk_items;   // indexes of the items whose records are in the open chunk
@@ -110,7 +117,7 @@ void PhaseRun::begin(bool resume) {
         }
         m_cp = std::move(*found);
         m_carried = m_cp.counters;
-        m_committed_empty = m_carried.empty;
+        m_committed = {m_carried.empty, m_carried.reused};
         spdlog::info("{}: resuming run {} ({} items and {} chunks already committed)", m_phase,
                      m_cp.run_id, m_cp.done.count(), m_cp.chunks.size());
     } else {
@@ -206,7 +213,29 @@ void PhaseRun::reject_unusable() {
     }
 }
 
+// reuse_days (docs/contract.md §1): copied records are committed in chunks like fetched ones, before any
+// request, checking the stop flag at each chunk.
+void PhaseRun::reuse_earlier_answers() {
+    if (m_def.reuse_days <= 0) {
+        return;
+    }
+    const std::size_t reused = reuse_earlier_records(*m_sink, m_def, *m_items, m_fetchable, m_cp.done, m_date, m_stop,
+                                                     [&](std::string_view record, std::size_t item) {
+                                                         m_writer->add(record);
+                                                         m_chunk_items.push_back(item);
+                                                         ++m_open.reused;
+                                                         if (m_writer->buffered() >=
+                                                             static_cast<std::uint64_t>(m_config.chunk_records)) {
+                                                             commit_chunk();
+                                                         }
+                                                     });
+    commit_chunk();
+    spdlog::info("{}: {} items copied from the snapshots of the last {} days instead of fetched", m_phase, reused,
+                 m_def.reuse_days);
+}
+
 FetchEnd PhaseRun::fetch_and_write() {
+    reuse_earlier_answers();
     std::unique_ptr<Transport> transport = m_env.make_transport();
     FetchSettings settings;
     settings.concurrency = static_cast<std::size_t>(m_config.api.concurrency);
@@ -300,7 +329,7 @@ void PhaseRun::accept(FetchedItem&& fetched) {
             throw Error(ExitCode::Failed, "the API's answer for '" + key + "' does not have the expected shape");
         }
         if (m_def.record == RecordShape::Wrap && m_def.rows.empty() && is_empty_answer(fetched.body)) {
-            ++m_chunk_empty;
+            ++m_open.empty;
         }
         m_chunk_items.push_back(fetched.index);
     }
@@ -320,7 +349,7 @@ void PhaseRun::commit_chunk() {
         // The chunk was streamed and cannot be published again: its items are not done, and a resumed run
         // fetches them again.
         m_chunk_items.clear();
-        m_chunk_empty = 0;
+        m_open = {};
         throw;
     }
     if (!chunk && m_new_rejects.empty() && m_chunk_items.empty()) {
@@ -339,8 +368,9 @@ void PhaseRun::commit_chunk() {
     }
     m_chunk_items.clear();
     m_new_rejects.clear();
-    m_committed_empty += m_chunk_empty;
-    m_chunk_empty = 0;
+    m_committed.empty += m_open.empty;
+    m_committed.reused += m_open.reused;
+    m_open = {};
     m_cp.counters = progress();
     {
         const ScopedTimer timer(m_bookkeeping);
@@ -363,7 +393,8 @@ Progress PhaseRun::progress() const {
     p.records = m_cp.records;
     p.chunks = m_cp.chunks.size();
     p.rejected = m_cp.rejects.size() + m_new_rejects.size();
-    p.empty = m_committed_empty + m_chunk_empty;
+    p.empty = m_committed.empty + m_open.empty;
+    p.reused = m_committed.reused + m_open.reused;
     return p;
 }
 
@@ -420,6 +451,7 @@ void PhaseRun::publish_manifest() {
     m.records = m_cp.records;
     m.chunks = m_cp.chunks;
     m.rejected = m_cp.rejects.size();
+    m.reused = progress().reused;
     m.started_at = m_cp.started_at;
     m.finished_at = format_utc(now_utc());
     m.upstream_phase = m_def.upstream;
@@ -501,9 +533,10 @@ PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) 
     const std::string reason =
         state == RunState::Stopped ? " (" + std::string(stop_reason_key(m_stop_reason)) + ")" : std::string();
     spdlog::log(level, "{}: run {} {}{} in {:.1f}s: {} items, {} records, {} chunks, {} requests, {} retries, {} "
-                "rejected, {} empty{}{}",
+                "rejected, {} empty, {} reused{}{}",
                 m_phase, m_cp.run_id, state_name(state), reason, seconds, p.items_done, p.records,
-                p.chunks, p.requests, p.retries, p.rejected, p.empty, error ? ": " : "", error.value_or(""));
+                p.chunks, p.requests, p.retries, p.rejected, p.empty, p.reused, error ? ": " : "",
+                error.value_or(""));
     // What committing costs, for scripts/bench/scale.sh: checkpoint and ledger writes on the writer thread.
     const double wall = duration<double>(m_bookkeeping.wall).count();
     spdlog::debug("{}: bookkeeping over {} chunk commits: {:.3f}s wall ({:.2f}% of the run), {:.3f}s CPU",

@@ -61,6 +61,7 @@ json manifest_to_json(const Manifest& m) {
                 {"records", m.records},
                 {"chunks", chunks},
                 {"rejected", m.rejected},
+                {"reused", m.reused},
                 {"started_at", m.started_at},
                 {"finished_at", m.finished_at.empty() ? json(nullptr) : json(m.finished_at)},
                 {"upstream", upstream}};
@@ -116,6 +117,7 @@ Manifest manifest_from_json(const json& j, const std::string& where) {
     m.run_id = fields.run_id("run_id", true);
     m.records = fields.uint("records");
     m.rejected = fields.uint_or("rejected", 0);
+    m.reused = fields.uint_or("reused", 0);
     if (const std::optional<std::string> reason = fields.optional_string("stop_reason")) {
         m.stop_reason = parse_stop_reason(*reason).value_or(StopReason::None);
     }

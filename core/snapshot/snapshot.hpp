@@ -43,6 +43,7 @@ struct Manifest {
     std::uint64_t records = 0;
     std::vector<ChunkEntry> chunks;
     std::uint64_t rejected = 0;
+    std::uint64_t reused = 0; ///< items copied from an earlier date's snapshot (reuse_days)
     std::string started_at;
     std::string finished_at;
     std::string upstream_phase; ///< empty: none

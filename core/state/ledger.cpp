@@ -100,7 +100,8 @@ json progress_to_json(const Progress& p) {
     }
     return json{{"items_done", p.items_done}, {"items_total", p.items_total}, {"records", p.records},
                 {"chunks", p.chunks},         {"requests", p.requests},       {"retries", p.retries},
-                {"rejected", p.rejected},     {"empty", p.empty},             {"retries_by_class", by_class}};
+                {"rejected", p.rejected},     {"empty", p.empty},             {"reused", p.reused},
+                {"retries_by_class", by_class}};
 }
 
 Progress progress_from_json(const JsonFields& j) {
@@ -113,6 +114,7 @@ Progress progress_from_json(const JsonFields& j) {
     p.retries = j.uint_or("retries", 0);
     p.rejected = j.uint_or("rejected", 0);
     p.empty = j.uint_or("empty", 0);
+    p.reused = j.uint_or("reused", 0);
     if (const std::optional<JsonFields> by_class = j.optional_object("retries_by_class")) {
         for (const RetryClassInfo& info : k_retry_classes) {
             p.retries_by_class[static_cast<std::size_t>(info.retry_class)] = by_class->uint_or(info.key, 0);

@@ -30,6 +30,7 @@ struct Progress {
     std::uint64_t retries = 0;
     std::uint64_t rejected = 0;
     std::uint64_t empty = 0;       ///< committed records whose answer was empty (all fields but date null)
+    std::uint64_t reused = 0;      ///< items copied from an earlier date's snapshot instead of fetched (reuse_days)
     RetryCounts retries_by_class{}; ///< indexed by RetryClass; keys and labels in k_retry_classes
 };
 

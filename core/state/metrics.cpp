@@ -126,6 +126,9 @@ std::string render_metrics(const std::vector<PhaseMetrics>& phases, SystemTime n
     }
     w.gauge("pipeline_phase_empty", "Committed records of the latest run whose API answer was empty.",
             [](const PhaseMetrics& p) { return number(p.entry.progress.empty); });
+    w.gauge("pipeline_phase_reused",
+            "Items of the latest run copied from an earlier date's snapshot instead of fetched (reuse_days).",
+            [](const PhaseMetrics& p) { return number(p.entry.progress.reused); });
     w.gauge("pipeline_phase_rejected", "Items the API refused for good in the latest run.",
             [](const PhaseMetrics& p) { return number(p.entry.progress.rejected); });
     w.gauge("pipeline_phase_duration_seconds", "Seconds from the latest run's start to its end (or to now).",
