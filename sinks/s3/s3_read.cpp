@@ -1,4 +1,5 @@
-// The reading side of the S3 sink: whole and streamed GETs, and listings (of keys, and of "folders").
+// The reading side of the S3 sink: whole and streamed GETs, and the listing of keys. Folders (gc's dates)
+// come from that listing (Sink::list_folders' default): s3rver answers a delimiter listing with nothing.
 
 #include <algorithm>
 #include <set>
@@ -60,24 +61,28 @@ core::StreamStatus S3Sink::stream(const std::string& key, std::uint64_t max_byte
     return response.status == 404 ? core::StreamStatus::Missing : core::StreamStatus::Streamed;
 }
 
-void S3Sink::for_each_list_page(const std::string& wanted, const std::string& delimiter,
-                                const std::function<void(const HttpResponse&)>& visit) {
+std::vector<std::string> S3Sink::list(const std::string& prefix) {
+    const std::string root = m_options.prefix.empty() ? std::string() : m_options.prefix + "/";
+    const std::string wanted = root + prefix;
+    std::vector<std::string> keys;
     std::string token;
     std::set<std::string> seen_tokens;
     for (;;) {
         std::vector<std::pair<std::string, std::string>> params{
             {"list-type", "2"}, {"max-keys", std::to_string(m_options.max_keys)}, {"prefix", wanted}};
-        if (!delimiter.empty()) {
-            params.emplace_back("delimiter", delimiter);
-        }
         if (!token.empty()) {
             params.emplace_back("continuation-token", token);
         }
         const Call call{.method = "GET", .query = make_query(std::move(params)), .about = wanted};
         const HttpResponse page = send(call, false);
-        visit(page);
+        for (const std::string_view raw : xml_elements(page.body, "Key")) {
+            std::string key = xml_decode(raw);
+            if (key.starts_with(wanted)) { // always, unless the server ignores the prefix
+                keys.push_back(key.substr(root.size()));
+            }
+        }
         if (xml_value(page.body, "IsTruncated") != "true") {
-            return;
+            break;
         }
         token = xml_value(page.body, "NextContinuationToken");
         if (token.empty()) {
@@ -90,40 +95,9 @@ void S3Sink::for_each_list_page(const std::string& wanted, const std::string& de
                                           "' (a listing that would never end); is the endpoint an S3 server?"));
         }
     }
-}
-
-std::vector<std::string> S3Sink::list(const std::string& prefix) {
-    const std::string root = m_options.prefix.empty() ? std::string() : m_options.prefix + "/";
-    const std::string wanted = root + prefix;
-    std::vector<std::string> keys;
-    for_each_list_page(wanted, "", [&](const HttpResponse& page) {
-        for (const std::string_view raw : xml_elements(page.body, "Key")) {
-            std::string key = xml_decode(raw);
-            if (key.starts_with(wanted)) { // always, unless the server ignores the prefix
-                keys.push_back(key.substr(root.size()));
-            }
-        }
-    });
     std::ranges::sort(keys);
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     return keys;
-}
-
-std::vector<std::string> S3Sink::list_folders(const std::string& prefix) {
-    const std::string root = m_options.prefix.empty() ? std::string() : m_options.prefix + "/";
-    const std::string wanted = root + prefix;
-    std::vector<std::string> folders;
-    for_each_list_page(wanted, "/", [&](const HttpResponse& page) {
-        for (const std::string_view common : xml_elements(page.body, "CommonPrefixes")) {
-            const std::string folder = xml_value(common, "Prefix");
-            if (folder.starts_with(wanted) && folder.size() > wanted.size() + 1 && folder.ends_with('/')) {
-                folders.push_back(folder.substr(wanted.size(), folder.size() - wanted.size() - 1));
-            }
-        }
-    });
-    std::ranges::sort(folders);
-    folders.erase(std::unique(folders.begin(), folders.end()), folders.end());
-    return folders;
 }
 
 } // namespace pipeline::sinks

@@ -52,8 +52,6 @@ class S3Sink final : public core::Sink {
     core::StreamStatus stream(const std::string& key, std::uint64_t max_bytes,
                               const std::function<void(std::string_view)>& consume) override;
     std::vector<std::string> list(const std::string& prefix) override;
-    /// The common prefixes under `prefix` (ListObjectsV2 with delimiter '/'): never a plain object.
-    std::vector<std::string> list_folders(const std::string& prefix) override;
     void remove(const std::string& key) override;
     void clean_temporaries(const std::string& prefix) override;
     /// DeleteObjects in batches of up to 1000 keys; a key the server could not delete fails the call, naming it.
@@ -86,10 +84,7 @@ class S3Sink final : public core::Sink {
 
     /// A canonical query string: parameters sorted by name, values encoded, "name=" for empty values.
     static std::string make_query(std::vector<std::pair<std::string, std::string>> params);
-    /// Calls visit(page) for each ListObjectsV2 page under `wanted` (a full key prefix), with `delimiter`
-    /// when not empty.
-    void for_each_list_page(const std::string& wanted, const std::string& delimiter,
-                            const std::function<void(const HttpResponse&)>& visit);
+
 
     std::string full_key(const std::string& key) const;
     HttpResponse send(const Call& call, bool missing_ok);
