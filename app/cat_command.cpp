@@ -42,17 +42,19 @@ void write_out(std::string_view piece) {
 
 CLI::App* add_cat_command(CLI::App& app, CatOptions& options) {
     CLI::App* cat = app.add_subcommand("cat", "Print the records of a date's current snapshot of a phase");
-    cat->add_option("phase", options.phase, "A configured phase, e.g. ITEM_EQUIPMENT (case-insensitive)")->required();
+    cat->add_option("phase", options.phase, "A configured phase, e.g. ITEM_EQUIPMENT (case-insensitive)")
+        ->required();
     cat->add_option("--date", options.date, "Snapshot date YYYY-MM-DD (default: yesterday in Asia/Seoul)");
     cat->footer(
-        "Writes the records of the run <date>/<PHASE>/_current.json names (the newest COMPLETED run) to stdout,\n"
-        "decompressed, one JSON object per line, in part order, each part streamed (memory stays small whatever\n"
-        "its size). Each part is checked against the manifest as it streams: a part that is missing, not a\n"
-        "regular file, of another size or sha256, or does not decompress ends the output with a message naming\n"
-        "it (the records of that part before the fault have been written by then).\n"
-        "Exit codes: 0 done, 1 'MISSING <PHASE>' on stderr (no run of the date completed), a bad part, stdout\n"
-        "closed early (quietly, as cat does under head), or the sink cannot be read; 2 usage error.\n"
-        "Example: pipeline cat ITEM_EQUIPMENT --date 2026-11-22 | jq -c '{ocid, level: .data.character_level}'");
+        "Writes the records of the run <date>/<PHASE>/_current.json names (the newest COMPLETED run)\n"
+        "to stdout, decompressed, one JSON object per line, in part order, each part streamed (memory\n"
+        "stays small whatever its size). Each part is checked against its manifest entry as it streams:\n"
+        "one that is missing, not a regular file, of another size or sha256, or does not decompress\n"
+        "ends the output with a message naming it (what it held before the fault is written by then).\n"
+        "Exit codes: 0 done, 1 'MISSING <PHASE>' on stderr (no run of the date completed), a bad part,\n"
+        "stdout closed early (quietly, as cat does under head), or the sink cannot be read; 2 usage error.\n"
+        "Example: pipeline cat ITEM_EQUIPMENT --date 2026-11-22 | jq -r .data.character_class | sort | uniq "
+        "-c");
     return cat;
 }
 
@@ -75,8 +77,8 @@ int cat_command(const GlobalOptions& global, const CatOptions& options) {
             const core::PartRead read = core::read_part(*sink, prefix + chunk.name, chunk, write_out);
             if (read.problem) {
                 // Names come from the sink: escaped like every text printed from outside.
-                std::cerr << core::escape_controls("pipeline cat: " + sink->describe() + "/" + prefix + chunk.name +
-                                                   ": " + *read.problem)
+                std::cerr << core::escape_controls("pipeline cat: " + sink->describe() + "/" + prefix +
+                                                   chunk.name + ": " + *read.problem)
                           << std::endl;
                 return static_cast<int>(core::ExitCode::Failed);
             }

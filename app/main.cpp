@@ -86,13 +86,14 @@ int main(int argc, char** argv) {
     CLI::App* cat = app::add_cat_command(app, cat_options);
     CLI::App* gc = app::add_gc_command(app, gc_options);
     CLI::App* phases = app::add_phases_command(app);
-    app.footer("Environment: PIPELINE_CONFIG (config file), the API key in the variable api.key_env names\n"
-               "(default NEXON_API_KEY), NO_COLOR (no colour in status).\n"
-               "Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 stopped, 4 phase already running,\n"
-               "5 stop --wait timed out; verify: 1 a phase INCOMPLETE, BAD or MISSING; cat: 1 MISSING, a bad part\n"
-               "or stdout closed; gc: 1 something not removed.\n"
-               "Run 'pipeline COMMAND --help' for each command.\n"
-               "Example: pipeline run all && pipeline status");
+    app.footer(
+        "Environment: PIPELINE_CONFIG (config file), the API key in the variable api.key_env names\n"
+        "(default NEXON_API_KEY), NO_COLOR (no colour in status).\n"
+        "Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 stopped, 4 phase already running,\n"
+        "5 stop --wait timed out; verify: 1 a phase INCOMPLETE, BAD or MISSING; cat: 1 MISSING, a bad part\n"
+        "or stdout closed; gc: 1 something not removed.\n"
+        "Run 'pipeline COMMAND --help' for each command.\n"
+        "Example: pipeline run all && pipeline status");
     for (CLI::App* command : {run, stop, status, verify, cat, gc}) {
         command->footer(
             command->get_footer() +

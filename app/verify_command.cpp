@@ -23,18 +23,18 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
     verify->add_option("--date", options.date, "Snapshot date YYYY-MM-DD (default: yesterday in Asia/Seoul)");
     verify->add_flag("--json", options.json, "Print one JSON object instead of one line per phase");
     verify->footer(
-        "For each phase, the run readers use: the one <date>/<PHASE>/_current.json names (the newest COMPLETED\n"
-        "run), or with no completed run the newest run. Its manifest parses; every listed part is a regular file\n"
-        "with the listed bytes and sha256, decompresses, and holds exactly its records, each line a JSON object;\n"
-        "no part-* file of a finished run is unlisted; _current.json is a copy of the newest COMPLETED run's\n"
-        "manifest. Prints per phase one of:\n"
-        "  OK <PHASE> <run_id> <records> records in <chunks> chunks          (a COMPLETED run, sound)\n"
+        "For each phase, the run readers use: the one <date>/<PHASE>/_current.json names (the newest\n"
+        "COMPLETED run), or with no completed run the newest run. Its manifest parses; every listed part\n"
+        "is a regular file with the listed bytes and sha256, decompresses, and holds exactly its records,\n"
+        "each line a JSON object; no part-* file of a finished run is unlisted; _current.json is a copy\n"
+        "of the newest COMPLETED run's manifest. Prints per phase one of:\n"
+        "  OK <PHASE> <run_id> <records> records in <chunks> chunks      (a COMPLETED run, sound)\n"
         "  INCOMPLETE <PHASE> <run_id> <STATE>: <records> records in <chunks> chunks\n"
         "                  (sound, but no run of the date completed: STOPPED, FAILED or RUNNING)\n"
-        "  MISSING <PHASE>                                                   (no run of the date)\n"
+        "  MISSING <PHASE>                                               (no run of the date)\n"
         "  BAD <PHASE> <run_id> <file>: <reason>\n"
-        "Exit codes: 0 every phase OK (the day is complete and sound), 1 any INCOMPLETE, BAD or MISSING (or\n"
-        "the sink cannot be read), 2 usage error (a date the API cannot serve included).\n"
+        "Exit codes: 0 every phase OK (the day is complete and sound), 1 any INCOMPLETE, BAD or MISSING\n"
+        "(or the sink cannot be read), 2 usage error (a date the API cannot serve included).\n"
         "Example: pipeline verify --date 2026-11-22 && echo day complete");
     return verify;
 }
@@ -72,7 +72,8 @@ int verify_command(const GlobalOptions& global, const VerifyOptions& options) {
     for (const std::string& phase : phases) {
         const auto found = live.find(phase);
         const core::VerifyResult result = core::verify_phase(
-            *sink, phase, date, found == live.end() ? std::nullopt : std::optional<core::LiveRun>(found->second));
+            *sink, phase, date,
+            found == live.end() ? std::nullopt : std::optional<core::LiveRun>(found->second));
         all_ok = all_ok && result.status == core::VerifyStatus::Ok;
         if (!options.json) {
             // Names and reasons may come from the sink: escaped like every text printed from outside.

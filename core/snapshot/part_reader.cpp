@@ -17,7 +17,8 @@ std::string base_name(const std::string& key) {
 
 } // namespace
 
-PartRead read_part(Sink& sink, const std::string& key, const ChunkEntry& entry, const Decompressor::Output& out) {
+PartRead read_part(Sink& sink, const std::string& key, const ChunkEntry& entry,
+                   const Decompressor::Output& out) {
     PartRead read;
     Sha256 hash;
     const std::unique_ptr<Decompressor> decompressor =
@@ -33,7 +34,9 @@ PartRead read_part(Sink& sink, const std::string& key, const ChunkEntry& entry, 
             return; // keep hashing: a wrong size or sha256 is the better explanation
         }
         try {
-            decompressor->add(piece.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), entry.bytes - before))), out);
+            decompressor->add(piece.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(
+                                                  piece.size(), entry.bytes - before))),
+                              out);
         } catch (const Error& e) {
             decode_problem = e.what();
         }
@@ -59,7 +62,8 @@ PartRead read_part(Sink& sink, const std::string& key, const ChunkEntry& entry, 
         }
     }
     if (read.bytes != entry.bytes) {
-        read.problem = "size " + std::to_string(read.bytes) + " bytes, manifest says " + std::to_string(entry.bytes);
+        read.problem =
+            "size " + std::to_string(read.bytes) + " bytes, manifest says " + std::to_string(entry.bytes);
     } else if (read.sha256 != entry.sha256) {
         read.problem = "sha256 " + read.sha256 + " does not match the manifest's " + entry.sha256;
     } else if (decode_problem) {

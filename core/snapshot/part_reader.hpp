@@ -6,8 +6,8 @@
 #include <string>
 
 #include "core/snapshot/decompressor.hpp"
-#include "core/snapshot/snapshot.hpp"
 #include "core/snapshot/sink.hpp"
+#include "core/snapshot/snapshot.hpp"
 
 namespace pipeline::core {
 
@@ -24,6 +24,7 @@ struct PartRead {
 /// part whose sha256 turns out wrong has been handed on by then). Returns the problem that explains most:
 /// missing, not a regular file, longer or shorter than the manifest says, another sha256, or corrupt or
 /// truncated data. Throws core::Error only when the sink itself fails, and whatever `out` throws.
-PartRead read_part(Sink& sink, const std::string& key, const ChunkEntry& entry, const Decompressor::Output& out);
+PartRead read_part(Sink& sink, const std::string& key, const ChunkEntry& entry,
+                   const Decompressor::Output& out);
 
 } // namespace pipeline::core

@@ -65,7 +65,8 @@ class Sink {
         if (!data) {
             return StreamStatus::Missing;
         }
-        consume(std::string_view(*data).substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, data->size()))));
+        consume(std::string_view(*data).substr(
+            0, static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, data->size()))));
         return StreamStatus::Streamed;
     }
     /// Streams a whole object (stream() without a limit); false when there is none. Throws core::Error when

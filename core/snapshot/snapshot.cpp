@@ -169,7 +169,8 @@ std::string manifest_text(const Manifest& manifest) {
 }
 
 void publish_manifest(Sink& sink, const Manifest& manifest) {
-    const std::string manifest_key = run_prefix(manifest.date, manifest.phase, manifest.run_id) + std::string(k_manifest_name);
+    const std::string manifest_key =
+        run_prefix(manifest.date, manifest.phase, manifest.run_id) + std::string(k_manifest_name);
     const std::string text = manifest_text(manifest);
     sink.put(manifest_key, text);
     if (manifest.state != RunState::Completed) {
@@ -243,7 +244,8 @@ std::optional<Manifest> scan_completed(Sink& sink, const std::string& phase, con
 
 } // namespace
 
-std::optional<Manifest> newest_completed_manifest(Sink& sink, const std::string& phase, const std::string& date) {
+std::optional<Manifest> newest_completed_manifest(Sink& sink, const std::string& phase,
+                                                  const std::string& date) {
     std::vector<Error> problems;
     return scan_completed(sink, phase, date, problems);
 }

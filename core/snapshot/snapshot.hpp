@@ -62,7 +62,8 @@ inline constexpr std::string_view k_manifest_name = "_manifest.json";
 inline constexpr std::string_view k_rejects_name = "_rejects.jsonl";
 inline constexpr std::string_view k_current_name = "_current.json";
 
-/// "<date>/<PHASE>/_current.json": the copy of the manifest of the run readers should use (docs/contract.md §6).
+/// "<date>/<PHASE>/_current.json": the copy of the manifest of the run readers should use (docs/contract.md
+/// §6).
 std::string current_key(const std::string& date, const std::string& phase);
 
 class JsonFields;
@@ -109,7 +110,8 @@ std::optional<Manifest> newest_completed(Sink& sink, const std::string& phase, c
 
 /// The newest COMPLETED snapshot by the manifests alone (finished_at, then run id), ignoring _current.json;
 /// unreadable manifests are skipped. What verify compares _current.json with.
-std::optional<Manifest> newest_completed_manifest(Sink& sink, const std::string& phase, const std::string& date);
+std::optional<Manifest> newest_completed_manifest(Sink& sink, const std::string& phase,
+                                                  const std::string& date);
 
 /// The manifest of one run, if published. Throws core::Error when `run_id` is not a run id, or the manifest
 /// is malformed or describes another run than its folder.

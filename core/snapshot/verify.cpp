@@ -100,7 +100,8 @@ void set_bad(VerifyResult& result, std::string file, std::string reason) {
 /// The manifest of the run result.run_id names; nullopt with `result` BAD when it is missing or unreadable.
 std::optional<Manifest> load_manifest(Sink& sink, VerifyResult& result, const std::string& date) {
     const std::string manifest_name(k_manifest_name);
-    const std::optional<std::string> text = sink.get(run_prefix(date, result.phase, result.run_id) + manifest_name);
+    const std::optional<std::string> text =
+        sink.get(run_prefix(date, result.phase, result.run_id) + manifest_name);
     if (!text) {
         set_bad(result, manifest_name, "missing (the run is in progress, or died before finishing)");
         return std::nullopt;
@@ -115,7 +116,8 @@ std::optional<Manifest> load_manifest(Sink& sink, VerifyResult& result, const st
     result.state = std::string(state_name(manifest.state));
     if (manifest.phase != result.phase || manifest.date != date || manifest.run_id != result.run_id) {
         set_bad(result, manifest_name,
-                "names " + manifest.phase + " " + manifest.date + " " + manifest.run_id + ", not its own folder");
+                "names " + manifest.phase + " " + manifest.date + " " + manifest.run_id +
+                    ", not its own folder");
         return std::nullopt;
     }
     return manifest;
@@ -129,22 +131,25 @@ void check_current(Sink& sink, VerifyResult& result, const Manifest& current, co
         set_bad(result, file, "names run " + current.run_id + ", whose manifest says " + result.state);
     } else if (manifest_to_json(current) != manifest_to_json(manifest)) {
         set_bad(result, file, "differs from " + manifest.run_id + "/" + std::string(k_manifest_name));
-    } else if (const std::optional<Manifest> newest = newest_completed_manifest(sink, result.phase, manifest.date);
+    } else if (const std::optional<Manifest> newest =
+                   newest_completed_manifest(sink, result.phase, manifest.date);
                newest && newest->run_id != current.run_id) {
-        set_bad(result, file, "names run " + current.run_id + ", but run " + newest->run_id + " completed after it");
+        set_bad(result, file,
+                "names run " + current.run_id + ", but run " + newest->run_id + " completed after it");
     }
 }
 
 /// Checks every part `manifest` lists, and (unless the run is still going) that no part is unlisted; sets
 /// `result` OK or INCOMPLETE with the counts, or BAD.
-void check_parts(Sink& sink, VerifyResult& result, const Manifest& manifest, const std::vector<std::string>& keys,
-                 bool live) {
+void check_parts(Sink& sink, VerifyResult& result, const Manifest& manifest,
+                 const std::vector<std::string>& keys, bool live) {
     const std::string prefix = run_prefix(manifest.date, manifest.phase, manifest.run_id);
     const std::string manifest_name(k_manifest_name);
     std::set<std::string> listed;
     std::uint64_t total = 0;
     for (const ChunkEntry& chunk : manifest.chunks) {
-        if (!is_chunk_name(chunk.name) || chunk.name.find('/') != std::string::npos || !listed.insert(chunk.name).second) {
+        if (!is_chunk_name(chunk.name) || chunk.name.find('/') != std::string::npos ||
+            !listed.insert(chunk.name).second) {
             return set_bad(result, manifest_name, "lists a bad or repeated chunk name '" + chunk.name + "'");
         }
         const PartCheck check = check_part(sink, prefix + chunk.name, chunk);
@@ -155,16 +160,19 @@ void check_parts(Sink& sink, VerifyResult& result, const Manifest& manifest, con
     }
     if (manifest.state != RunState::Running && !live) {
         for (const std::string& key : keys) {
-            if (key.starts_with(prefix) && is_chunk_name(base_name(key)) && !listed.contains(base_name(key))) {
+            if (key.starts_with(prefix) && is_chunk_name(base_name(key)) &&
+                !listed.contains(base_name(key))) {
                 return set_bad(result, base_name(key), "not listed in the manifest");
             }
         }
     }
     if (total != manifest.records) {
         return set_bad(result, manifest_name,
-                       "records says " + std::to_string(manifest.records) + ", the chunks hold " + std::to_string(total));
+                       "records says " + std::to_string(manifest.records) + ", the chunks hold " +
+                           std::to_string(total));
     }
-    result.status = manifest.state == RunState::Completed && !live ? VerifyStatus::Ok : VerifyStatus::Incomplete;
+    result.status =
+        manifest.state == RunState::Completed && !live ? VerifyStatus::Ok : VerifyStatus::Incomplete;
     result.records = total;
     result.chunks = manifest.chunks.size();
 }
@@ -306,7 +314,8 @@ std::string_view verify_status_name(VerifyStatus status) {
 
 std::string verify_line(const VerifyResult& r) {
     const std::string phase(r.phase);
-    const std::string counts = std::to_string(r.records) + " records in " + std::to_string(r.chunks) + " chunks";
+    const std::string counts =
+        std::to_string(r.records) + " records in " + std::to_string(r.chunks) + " chunks";
     switch (r.status) {
     case VerifyStatus::Ok:
         return "OK " + phase + " " + r.run_id + " " + counts;

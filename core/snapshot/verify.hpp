@@ -22,8 +22,9 @@ enum class VerifyStatus { Ok, Incomplete, Bad, Missing };
 struct VerifyResult {
     std::string phase;
     VerifyStatus status = VerifyStatus::Missing;
-    std::string run_id;   ///< the run checked: the one _current.json names, else the newest (empty when MISSING)
-    std::string state;    ///< its state (the manifest's, or RUNNING for a live run), when known
+    std::string
+        run_id;        ///< the run checked: the one _current.json names, else the newest (empty when MISSING)
+    std::string state; ///< its state (the manifest's, or RUNNING for a live run), when known
     std::uint64_t records = 0;
     std::uint64_t chunks = 0;
     std::string file;     ///< BAD: the file at fault ("part-00002.jsonl.gz", "_manifest.json")

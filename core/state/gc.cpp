@@ -141,9 +141,9 @@ GcSummary collect_garbage(Sink& sink, const RunDir& run_dir, const GcOptions& op
     const std::string root = sink.describe() + "/";
 
     // Old dated folders, one run folder at a time, its manifest first: a reader then finds no snapshot rather
-    // than a manifest whose chunks are gone. A phase's _current.json goes before its runs, for the same reason.
-    // Only folders (S3: common prefixes) named as dates are looked into: a plain object at the root named like
-    // a date, or a folder such as lost+found, is not a snapshot and stays.
+    // than a manifest whose chunks are gone. A phase's _current.json goes before its runs, for the same
+    // reason. Only folders (S3: key prefixes) named as dates are looked into: a plain object at the root
+    // named like a date, or a folder such as lost+found, is not a snapshot and stays.
     std::map<std::string, std::vector<std::string>> groups;
     for (const std::string& folder : sink.list_folders("")) {
         if (!is_old(folder, cutoff)) {
@@ -165,8 +165,9 @@ GcSummary collect_garbage(Sink& sink, const RunDir& run_dir, const GcOptions& op
     for (const auto& entry : groups) {
         order.push_back(entry.first);
     }
-    std::stable_partition(order.begin(), order.end(),
-                          [](const std::string& group) { return group.ends_with("/" + std::string(k_current_name)); });
+    std::stable_partition(order.begin(), order.end(), [](const std::string& group) {
+        return group.ends_with("/" + std::string(k_current_name));
+    });
     for (const std::string& group : order) {
         std::vector<std::string>& keys = groups[group];
         if (under_running(group, running)) {

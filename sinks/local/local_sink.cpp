@@ -120,8 +120,8 @@ void LocalSink::clean_temporaries(const std::string& prefix) {
 }
 
 // A snapshot's parts are regular files this sink wrote. Anything else under a part's name (a FIFO that would
-// block a reader forever, a symbolic link to /dev/zero that never ends) is refused before a byte is read, and no
-// read goes past `max_bytes`, so a reader's time and memory stay bounded by what the manifest says.
+// block a reader forever, a symbolic link to /dev/zero that never ends) is refused before a byte is read, and
+// no read goes past `max_bytes`, so a reader's time and memory stay bounded by what the manifest says.
 core::StreamStatus LocalSink::stream(const std::string& key, std::uint64_t max_bytes,
                                      const std::function<void(std::string_view)>& consume) {
     const std::filesystem::path path = m_root / key;
@@ -182,12 +182,13 @@ std::vector<std::string> LocalSink::list_folders(const std::string& prefix) {
         if (!std::filesystem::is_directory(it->symlink_status(type_ec))) {
             continue;
         }
-        // Such as ext4's lost+found (0700, root's) at the root of a mounted sink, for an unprivileged user: said
-        // once here; a caller that needs what is inside finds out again when it lists it.
+        // Such as ext4's lost+found (0700, root's) at the root of a mounted sink, for an unprivileged user:
+        // said once here; a caller that needs what is inside finds out again when it lists it.
         std::error_code open_ec;
         const std::filesystem::directory_iterator probe(it->path(), open_ec);
         if (open_ec) {
-            spdlog::warn("{}: cannot read this folder ({}); skipping it", it->path().string(), open_ec.message());
+            spdlog::warn("{}: cannot read this folder ({}); skipping it", it->path().string(),
+                         open_ec.message());
         }
         folders.push_back(it->path().filename().string());
     }

@@ -50,7 +50,8 @@ core::StreamStatus S3Sink::stream(const std::string& key, std::uint64_t max_byte
         const std::size_t dropped = static_cast<std::size_t>(std::min<std::uint64_t>(skip, piece.size()));
         skip -= dropped;
         piece.remove_prefix(dropped);
-        piece = piece.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), max_bytes - delivered)));
+        piece = piece.substr(
+            0, static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), max_bytes - delivered)));
         if (!piece.empty()) {
             delivered += piece.size();
             consume(piece);
@@ -90,9 +91,10 @@ std::vector<std::string> S3Sink::list(const std::string& prefix) {
         }
         // A server that hands out a token it gave before would make this loop forever.
         if (!seen_tokens.insert(token).second) {
-            throw Error(ExitCode::Failed,
-                        failure(call, "the server repeated the continuation token '" + token +
-                                          "' (a listing that would never end); is the endpoint an S3 server?"));
+            throw Error(
+                ExitCode::Failed,
+                failure(call, "the server repeated the continuation token '" + token +
+                                  "' (a listing that would never end); is the endpoint an S3 server?"));
         }
     }
     std::ranges::sort(keys);

@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <functional>
 #include <cctype>
 #include <charconv>
+#include <functional>
 #include <thread>
 #include <utility>
 
@@ -142,7 +142,8 @@ std::string S3Sink::make_query(std::vector<std::pair<std::string, std::string>> 
     std::ranges::sort(params);
     std::string out;
     for (const auto& [name, value] : params) {
-        out += (out.empty() ? "" : "&") + core::percent_encode(name, false) + "=" + core::percent_encode(value, false);
+        out += (out.empty() ? "" : "&") + core::percent_encode(name, false) + "=" +
+               core::percent_encode(value, false);
     }
     return out;
 }
@@ -198,7 +199,8 @@ HttpResponse S3Sink::send(const Call& call, bool missing_ok) {
         }
         HttpResponse response = m_http.perform(this_attempt);
         // A streamed read that its reader ended, or whose range starts at the object's end, is done.
-        if (call.on_body && (response.stopped || (response.error == TransportError::None && response.status == 416))) {
+        if (call.on_body &&
+            (response.stopped || (response.error == TransportError::None && response.status == 416))) {
             return response;
         }
         // Only error answers are scanned: a successful body may be a large object that merely contains

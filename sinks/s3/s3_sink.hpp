@@ -85,7 +85,6 @@ class S3Sink final : public core::Sink {
     /// A canonical query string: parameters sorted by name, values encoded, "name=" for empty values.
     static std::string make_query(std::vector<std::pair<std::string, std::string>> params);
 
-
     std::string full_key(const std::string& key) const;
     HttpResponse send(const Call& call, bool missing_ok);
     std::string failure(const Call& call, const std::string& cause) const;

@@ -1,5 +1,5 @@
-// read_part (core/snapshot/part_reader.cpp): one part streamed against its manifest entry, never read past its
-// size plus one byte, and a key that is not a regular file refused before a byte is read.
+// read_part (core/snapshot/part_reader.cpp): one part streamed against its manifest entry, never read past
+// its size plus one byte, and a key that is not a regular file refused before a byte is read.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -29,7 +29,8 @@ class OddSink final : public core::Sink {
         }
         const std::string zeros(4096, '\0');
         while (handed < max_bytes) {
-            const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), max_bytes - handed));
+            const std::size_t n =
+                static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), max_bytes - handed));
             handed += n;
             consume(std::string_view(zeros).substr(0, n));
         }
@@ -66,12 +67,14 @@ TEST_CASE("read_part hands on a sound part and reports each kind of mismatch") {
     core::ChunkEntry longer = entry_for(text, 2);
     longer.bytes = text.size() + 5;
     read = core::read_part(sink, "k/part-00001.jsonl", longer, collect);
-    CHECK(read.problem == "size " + std::to_string(text.size()) + " bytes, manifest says " + std::to_string(longer.bytes));
+    CHECK(read.problem ==
+          "size " + std::to_string(text.size()) + " bytes, manifest says " + std::to_string(longer.bytes));
 
     core::ChunkEntry other = entry_for(text, 2);
     other.sha256 = std::string(64, '0');
     CHECK(core::read_part(sink, "k/part-00001.jsonl", other, collect).problem->starts_with("sha256 "));
-    CHECK(core::read_part(sink, "k/part-00002.jsonl", other, collect).problem == "missing (listed in the manifest)");
+    CHECK(core::read_part(sink, "k/part-00002.jsonl", other, collect).problem ==
+          "missing (listed in the manifest)");
 }
 
 TEST_CASE("read_part never reads past the manifest's size plus one byte, and refuses what is not a file") {
