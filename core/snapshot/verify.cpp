@@ -133,7 +133,9 @@ void check_current(Sink& sink, VerifyResult& result, const Manifest& current, co
         set_bad(result, file, "differs from " + manifest.run_id + "/" + std::string(k_manifest_name));
     } else if (const std::optional<Manifest> newest =
                    newest_completed_manifest(sink, result.phase, manifest.date);
-               newest && newest->run_id != current.run_id) {
+               newest && newest->finished_at > current.finished_at) {
+        // finished_at has whole seconds: a run that completed in the same second as the current one is not
+        // "after it" (_current.json follows the order of completion, which such manifests cannot tell).
         set_bad(result, file,
                 "names run " + current.run_id + ", but run " + newest->run_id + " completed after it");
     }
@@ -239,27 +241,23 @@ VerifyResult verify_phase(Sink& sink, const std::string& phase, const std::strin
     const std::string phase_prefix = date + "/" + phase + "/";
     const std::vector<std::string> keys = sink.list(phase_prefix);
     std::set<std::string> runs; // run ids sort by start time: the newest run is the last
-    bool has_current = false;
     for (const std::string& key : keys) {
         const std::size_t slash = key.find('/', phase_prefix.size());
         if (slash != std::string::npos) {
             runs.insert(key.substr(phase_prefix.size(), slash - phase_prefix.size()));
-        } else {
-            has_current = has_current || key == current_key(date, phase);
         }
     }
-    if (runs.empty() && !has_current) {
-        return result; // MISSING
-    }
+    // Read whether or not the listing shows it: a local listing leaves out what is not a regular file.
     std::optional<Manifest> current;
-    if (has_current) {
+    try {
+        current = read_current(sink, phase, date);
+    } catch (const Error& e) {
         result.run_id = runs.empty() ? "-" : *runs.rbegin();
-        try {
-            current = read_current(sink, phase, date);
-        } catch (const Error& e) {
-            set_bad(result, std::string(k_current_name), e.what());
-            return result;
-        }
+        set_bad(result, std::string(k_current_name), e.what());
+        return result;
+    }
+    if (runs.empty() && !current) {
+        return result; // MISSING
     }
     if (current) {
         result.run_id = current->run_id;
@@ -267,8 +265,6 @@ VerifyResult verify_phase(Sink& sink, const std::string& phase, const std::strin
         result.run_id = completed->run_id;
         set_bad(result, std::string(k_current_name), "missing, but run " + completed->run_id + " COMPLETED");
         return result;
-    } else if (runs.empty()) {
-        return result; // _current.json went away meanwhile
     } else {
         result.run_id = *runs.rbegin();
     }

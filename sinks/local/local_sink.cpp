@@ -64,12 +64,19 @@ std::unique_ptr<core::SinkObject> LocalSink::open(const std::string& key) {
     return std::make_unique<LocalObject>(target);
 }
 
+// Through stream(), so that a manifest or _current.json that is a FIFO or a link to /dev/zero is refused
+// rather than read forever.
 std::optional<std::string> LocalSink::get(const std::string& key) {
-    const std::filesystem::path path = m_root / key;
-    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+    std::string data;
+    switch (stream(key, UINT64_MAX, [&data](std::string_view piece) { data.append(piece); })) {
+    case core::StreamStatus::Missing:
         return std::nullopt;
+    case core::StreamStatus::NotAFile:
+        throw Error(ExitCode::Failed, "cannot read " + (m_root / key).string() + ": not a regular file");
+    case core::StreamStatus::Streamed:
+        break;
     }
-    return core::read_file(path);
+    return data;
 }
 
 std::vector<std::string> LocalSink::list(const std::string& prefix) {

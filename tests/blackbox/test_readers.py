@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from harness import DATE, FakeApi, PipelineTestCase, Workspace, decompress_part
@@ -99,6 +100,7 @@ class CurrentTest(PipelineTestCase):
             resumed = json.loads((folder_of(ws) / stopped / "_manifest.json").read_text())
             self.assert_verify(ws, 0, f"OK {PHASE} {stopped} 300 records in {len(resumed['chunks'])} chunks")
 
+            time.sleep(1.1)  # manifests' finished_at has whole seconds: the stale check below needs them apart
             second = full_run(ws, fast, config)
             self.assert_current(ws, second)
             # A later stopped run leaves _current.json alone, and verify still checks the current run.
@@ -200,6 +202,18 @@ class CatTest(PipelineTestCase):
         cat = ws.run("cat", PHASE, "--date", DATE, timeout=30)
         self.assertEqual(cat.returncode, 1)
         self.assertIn("part-00002.jsonl.gz: not a regular file", cat.stderr)
+
+    def test_a_fifo_current_json_is_refused_at_once(self):
+        ws = self.workspace()
+        current = folder_of(ws) / "_current.json"
+        current.unlink()
+        os.mkfifo(current)
+        result = ws.run("verify", PHASE, "--date", DATE, timeout=30)
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(result.stdout, rf"^BAD {PHASE} \S+ _current.json: .*not a regular file")
+        cat = ws.run("cat", PHASE, "--date", DATE, timeout=30)
+        self.assertEqual((cat.returncode, cat.stdout), (1, ""))
+        self.assertIn("_current.json: not a regular file", cat.stderr)
 
     def test_a_link_to_dev_zero_is_bad_at_once(self):
         ws = self.workspace()
