@@ -131,6 +131,23 @@ class CurrentTest(PipelineTestCase):
         current.unlink()
         self.assert_verify(ws, 1, f"BAD {PHASE} {second} _current.json: missing, but run {second} COMPLETED")
 
+    def test_a_running_run_is_incomplete_not_bad(self):
+        config = {"ranking_pages": 2, "chunk_records": 20}
+        with FakeApi(characters=300) as fast, FakeApi("--latency-ms", "20", characters=300) as slow:
+            ws = prepare(fast, **config)
+            ws.write_config(slow.url, api={"concurrency": 2}, **config)
+            worker = ws.spawn("run", PHASE, "--date", DATE)
+            try:
+                entry = ws.wait_state(PHASE, lambda e: e["state"] == "RUNNING" and e["progress"]["chunks"] >= 1)
+                result = ws.run("verify", PHASE, "--date", DATE)
+                self.assertEqual(result.returncode, 1, result.stderr)
+                match = INCOMPLETE.match(result.stdout.strip())
+                self.assertTrue(match, result.stdout)
+                self.assertEqual(match.group(1, 2), (entry["run_id"], "RUNNING"))
+            finally:
+                ws.run("stop", PHASE)
+                worker.communicate(timeout=120)
+
     def test_run_all_publishes_current_for_every_phase_and_gc_removes_it(self):
         with FakeApi(characters=40) as api:
             ws = Workspace(api.url, chunk_records=15)
