@@ -258,6 +258,10 @@ class CatTest(PipelineTestCase):
                 result = ws.run(*command, "--date", date)
                 self.assertEqual((result.returncode, result.stdout), (2, ""), (command, date, result.stderr))
                 self.assertIn(message, result.stderr)
+        # run too: an empty --date is not "yesterday".
+        result = ws.run("run", PHASE, "--date", "")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("invalid --date ''", result.stderr)
         for args in (["cat"], ["cat", "all"], ["cat", "ITEMS"], ["cat", PHASE, "--bogus"]):
             result = ws.run(*args)
             self.assertEqual((result.returncode, result.stdout), (2, ""), (args, result.stderr))
