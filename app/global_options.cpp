@@ -161,4 +161,13 @@ std::vector<std::string> parse_phase_list(const core::Config& config, const std:
     return names;
 }
 
+std::string resolve_date(const std::optional<std::string>& given) {
+    const core::SystemTime now = core::calendar_now();
+    const std::string date = given ? *given : core::format_date(core::api_yesterday(now));
+    if (const std::optional<std::string> problem = core::check_api_date(date, now)) {
+        throw core::usage_error(*problem);
+    }
+    return date;
+}
+
 } // namespace pipeline::app

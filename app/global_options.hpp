@@ -2,6 +2,7 @@
 // Options every subcommand shares, and what they resolve to.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -34,5 +35,9 @@ void setup_logging(const GlobalOptions& options);
 /// Parses "PHASE" or "all" (case-insensitive) into the names of configured phases, in phase order; throws
 /// core::Error (exit 2) with the INVALID_PHASE message otherwise.
 std::vector<std::string> parse_phase_list(const core::Config& config, const std::string& name);
+
+/// The --date of run, verify and cat: `given` (an empty one included), else yesterday in Asia/Seoul; throws
+/// core::Error (exit 2) when it is not a date the API serves (core::check_api_date).
+std::string resolve_date(const std::optional<std::string>& given);
 
 } // namespace pipeline::app

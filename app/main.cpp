@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/cat_command.hpp"
 #include "app/gc_command.hpp"
 #include "app/global_options.hpp"
 #include "app/phases_command.hpp"
@@ -75,21 +76,25 @@ int main(int argc, char** argv) {
     app::StopOptions stop_options;
     app::StatusOptions status_options;
     app::VerifyOptions verify_options;
+    app::CatOptions cat_options;
     app::GcOptions gc_options;
     app::add_global_options(app, global);
     CLI::App* run = app::add_run_command(app, run_options);
     CLI::App* stop = app::add_stop_command(app, stop_options);
     CLI::App* status = app::add_status_command(app, status_options);
     CLI::App* verify = app::add_verify_command(app, verify_options);
+    CLI::App* cat = app::add_cat_command(app, cat_options);
     CLI::App* gc = app::add_gc_command(app, gc_options);
     CLI::App* phases = app::add_phases_command(app);
-    app.footer("Environment: PIPELINE_CONFIG (config file), the API key in the variable api.key_env names\n"
-               "(default NEXON_API_KEY), NO_COLOR (no colour in status).\n"
-               "Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 stopped, 4 phase already running,\n"
-               "5 stop --wait timed out; verify: 1 a phase BAD or MISSING; gc: 1 something not removed.\n"
-               "Run 'pipeline COMMAND --help' for each command.\n"
-               "Example: pipeline run all && pipeline status");
-    for (CLI::App* command : {run, stop, status, verify, gc}) {
+    app.footer(
+        "Environment: PIPELINE_CONFIG (config file), the API key in the variable api.key_env names\n"
+        "(default NEXON_API_KEY), NO_COLOR (no colour in status).\n"
+        "Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 stopped, 4 phase already running,\n"
+        "5 stop --wait timed out; verify: 1 a phase INCOMPLETE, BAD or MISSING; cat: 1 MISSING, a bad part\n"
+        "or stdout closed; gc: 1 something not removed.\n"
+        "Run 'pipeline COMMAND --help' for each command.\n"
+        "Example: pipeline run all && pipeline status");
+    for (CLI::App* command : {run, stop, status, verify, cat, gc}) {
         command->footer(
             command->get_footer() +
             "\nGlobal options (--config, --run-dir, --log-format, --log-file, -v, -q) may come before or "
@@ -117,6 +122,9 @@ int main(int argc, char** argv) {
         }
         if (verify->parsed()) {
             return check_stdout(app::verify_command(global, verify_options));
+        }
+        if (cat->parsed()) {
+            return check_stdout(app::cat_command(global, cat_options));
         }
         if (gc->parsed()) {
             return check_stdout(app::gc_command(global, gc_options));

@@ -169,11 +169,7 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
     core::SignalStopper signals;
     const core::Config config = load_config(global);
     const std::vector<std::string> phases = parse_phase_list(config, options.phase);
-    const std::string date = options.date.empty() ? core::format_date(core::api_yesterday(core::calendar_now()))
-                                                  : options.date;
-    if (const std::optional<std::string> problem = core::check_api_date(date, core::calendar_now())) {
-        throw core::usage_error(*problem);
-    }
+    const std::string date = resolve_date(options.date);
     const std::string api_key = core::secret_from_env(config.api.key_env, "API key");
 
     const core::RunDir run_dir(config.run_dir);

@@ -1,6 +1,8 @@
 #pragma once
 // pipeline run PHASE|all [--date YYYY-MM-DD] [--resume]
 
+#include <optional>
+
 #include <CLI/CLI.hpp>
 
 #include "app/global_options.hpp"
@@ -10,7 +12,7 @@ namespace pipeline::app {
 /// Options of `run`.
 struct RunOptions {
     std::string phase;
-    std::string date;
+    std::optional<std::string> date; ///< unset: yesterday in Asia/Seoul; an empty one is a usage error
     bool resume = false;
     std::string metrics_file;
 };

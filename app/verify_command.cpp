@@ -1,10 +1,13 @@
 #include "app/verify_command.hpp"
 
 #include <iostream>
+#include <map>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "core/snapshot/verify.hpp"
+#include "core/state/ledger.hpp"
 #include "core/util/error.hpp"
 #include "core/util/text.hpp"
 #include "core/util/time_util.hpp"
@@ -20,32 +23,57 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
     verify->add_option("--date", options.date, "Snapshot date YYYY-MM-DD (default: yesterday in Asia/Seoul)");
     verify->add_flag("--json", options.json, "Print one JSON object instead of one line per phase");
     verify->footer(
-        "For each phase, the newest run of the date: its manifest parses; every listed part exists with the\n"
-        "listed bytes and sha256, decompresses, and holds exactly its records, each line a JSON object; no\n"
-        "part-* file of a finished run is unlisted. Prints per phase one of:\n"
-        "  OK <PHASE> <run_id> <records> records in <chunks> chunks\n"
-        "  MISSING <PHASE>\n"
+        "For each phase, the run readers use: the one <date>/<PHASE>/_current.json names (the newest\n"
+        "COMPLETED run), or with no completed run the newest run. Its manifest parses; every listed part\n"
+        "is a regular file with the listed bytes and sha256, decompresses, and holds exactly its records,\n"
+        "each line a JSON object; no part-* file of a finished run is unlisted; _current.json is a copy\n"
+        "of the newest COMPLETED run's manifest. Prints per phase one of:\n"
+        "  OK <PHASE> <run_id> <records> records in <chunks> chunks      (a COMPLETED run, sound)\n"
+        "  INCOMPLETE <PHASE> <run_id> <STATE>: <records> records in <chunks> chunks\n"
+        "                  (sound, but no run of the date completed: STOPPED, FAILED or RUNNING)\n"
+        "  MISSING <PHASE>                                               (no run of the date)\n"
         "  BAD <PHASE> <run_id> <file>: <reason>\n"
-        "Exit codes: 0 every phase OK, 1 any BAD or MISSING (or the sink cannot be read), 2 usage error.\n"
-        "Example: pipeline verify --date 2026-11-22 && echo snapshot sound");
+        "Exit codes: 0 every phase OK (the day is complete and sound), 1 any INCOMPLETE, BAD or MISSING\n"
+        "(or the sink cannot be read), 2 usage error (a date the API cannot serve included).\n"
+        "Example: pipeline verify --date 2026-11-22 && echo day complete");
     return verify;
 }
+
+namespace {
+
+// The live runs of the date, from the ledger: verify reads the sink, and a run still going is INCOMPLETE, not
+// BAD. The ledger is only a hint here: when it cannot be read (verify on another machine), there is none.
+std::map<std::string, core::LiveRun> live_runs(const core::Config& config, const std::string& date) {
+    std::map<std::string, core::LiveRun> live;
+    try {
+        for (const core::LedgerEntry& raw : core::Ledger(core::RunDir(config.run_dir)).read()) {
+            const core::LedgerEntry entry = core::effective_entry(raw);
+            if (entry.state == core::RunState::Running && entry.date == date) {
+                live[entry.phase] = {entry.run_id, entry.progress.records, entry.progress.chunks};
+            }
+        }
+    } catch (const std::exception& e) {
+        spdlog::debug("verify: no ledger to tell running runs by: {}", e.what());
+    }
+    return live;
+}
+
+} // namespace
 
 int verify_command(const GlobalOptions& global, const VerifyOptions& options) {
     const core::Config config = load_config(global);
     const std::vector<std::string> phases = parse_phase_list(config, options.phase);
-    const std::string date = options.date.empty()
-                                 ? core::format_date(core::api_yesterday(std::chrono::system_clock::now()))
-                                 : options.date;
-    if (!core::parse_date(date)) {
-        throw core::usage_error("--date " + date + ": expected a date YYYY-MM-DD");
-    }
+    const std::string date = resolve_date(options.date);
     const std::unique_ptr<core::Sink> sink = sinks::sink_factory(config)();
+    const std::map<std::string, core::LiveRun> live = live_runs(config, date);
 
     bool all_ok = true;
     nlohmann::json results = nlohmann::json::array();
     for (const std::string& phase : phases) {
-        const core::VerifyResult result = core::verify_phase(*sink, phase, date);
+        const auto found = live.find(phase);
+        const core::VerifyResult result = core::verify_phase(
+            *sink, phase, date,
+            found == live.end() ? std::nullopt : std::optional<core::LiveRun>(found->second));
         all_ok = all_ok && result.status == core::VerifyStatus::Ok;
         if (!options.json) {
             // Names and reasons may come from the sink: escaped like every text printed from outside.

@@ -456,7 +456,8 @@ void PhaseRun::publish_manifest() {
     m.finished_at = format_utc(now_utc());
     m.upstream_phase = m_def.upstream;
     m.upstream_run_id = m_cp.upstream_run_id;
-    m_sink->put(prefix() + std::string(k_manifest_name), manifest_to_json(m).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    // A COMPLETED run also becomes the date's _current.json, right after its manifest (docs/contract.md §6).
+    core::publish_manifest(*m_sink, m);
 }
 
 // A run that completed with too many refusals is a failure: the API is saying something is wrong.

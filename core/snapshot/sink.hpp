@@ -1,12 +1,16 @@
 #pragma once
 // Where snapshots go: a key/object store rooted at a folder or an S3 prefix (sinks/ holds the real ones).
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/util/error.hpp"
 
 namespace pipeline::core {
 
@@ -28,6 +32,9 @@ struct Temporary {
     std::string handle;
 };
 
+/// What Sink::stream found.
+enum class StreamStatus { Streamed, Missing, NotAFile };
+
 /// An object store with atomic whole-object writes. Keys are relative to the sink's root and use '/'.
 /// One instance is used by one thread at a time. Every failure throws core::Error (exit 1) naming the key,
 /// the location and the cause, never a secret.
@@ -48,15 +55,37 @@ class Sink {
     /// Removes what interrupted writes under `prefix` left behind (local: hidden temporaries; S3: incomplete
     /// multipart uploads).
     virtual void clean_temporaries(const std::string& prefix) = 0;
-    /// Streams an object to `consume` in pieces, in order, holding only a piece at a time where the sink can;
-    /// false when there is no such object. The default reads the object whole with get().
-    virtual bool read(const std::string& key, const std::function<void(std::string_view)>& consume) {
+    /// Streams at most `max_bytes` of an object to `consume` in pieces, in order, holding only a piece at a
+    /// time where the sink can. Missing when there is no such object; NotAFile when the key names something a
+    /// snapshot never holds (local: a FIFO, a device, a symbolic link), of which nothing is read. The default
+    /// reads the object whole with get().
+    virtual StreamStatus stream(const std::string& key, std::uint64_t max_bytes,
+                                const std::function<void(std::string_view)>& consume) {
         const std::optional<std::string> data = get(key);
         if (!data) {
-            return false;
+            return StreamStatus::Missing;
         }
-        consume(*data);
-        return true;
+        consume(std::string_view(*data).substr(
+            0, static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, data->size()))));
+        return StreamStatus::Streamed;
+    }
+    /// Streams a whole object (stream() without a limit); false when there is none. Throws core::Error when
+    /// the key names something that is not an object.
+    bool read(const std::string& key, const std::function<void(std::string_view)>& consume);
+    /// The immediate sub-folders (S3: common prefixes) under `prefix` ("" or ending in '/'), by name, sorted:
+    /// never a plain object. The default derives them from list().
+    virtual std::vector<std::string> list_folders(const std::string& prefix) {
+        std::vector<std::string> folders;
+        for (const std::string& key : list(prefix)) {
+            const std::size_t slash = key.find('/', prefix.size());
+            if (slash != std::string::npos) {
+                std::string name = key.substr(prefix.size(), slash - prefix.size());
+                if (folders.empty() || folders.back() != name) {
+                    folders.push_back(std::move(name));
+                }
+            }
+        }
+        return folders;
     }
     /// Removes many objects (absent ones are no error), batched where the store allows; the local sink also
     /// removes the folders this empties. The default removes them one by one.
@@ -94,6 +123,14 @@ class BufferedSinkObject final : public SinkObject {
 
 inline std::unique_ptr<SinkObject> Sink::open(const std::string& key) {
     return std::make_unique<detail::BufferedSinkObject>(*this, key);
+}
+
+inline bool Sink::read(const std::string& key, const std::function<void(std::string_view)>& consume) {
+    const StreamStatus status = stream(key, UINT64_MAX, consume);
+    if (status == StreamStatus::NotAFile) {
+        throw Error(ExitCode::Failed, describe() + "/" + key + ": not a regular file");
+    }
+    return status == StreamStatus::Streamed;
 }
 
 } // namespace pipeline::core

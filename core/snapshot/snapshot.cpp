@@ -162,10 +162,67 @@ std::optional<Manifest> read_manifest(Sink& sink, const std::string& phase, cons
     return manifest;
 }
 
-std::optional<Manifest> newest_completed(Sink& sink, const std::string& phase, const std::string& date) {
+std::string current_key(const std::string& date, const std::string& phase) {
+    return date + "/" + phase + "/" + std::string(k_current_name);
+}
+
+std::string manifest_text(const Manifest& manifest) {
+    return manifest_to_json(manifest).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+void publish_manifest(Sink& sink, const Manifest& manifest) {
+    const std::string manifest_key =
+        run_prefix(manifest.date, manifest.phase, manifest.run_id) + std::string(k_manifest_name);
+    const std::string text = manifest_text(manifest);
+    sink.put(manifest_key, text);
+    if (manifest.state != RunState::Completed) {
+        return; // readers stay on the last run that completed
+    }
+    try {
+        sink.put(current_key(manifest.date, manifest.phase), text);
+    } catch (const Error&) {
+        // The run ends FAILED (the caller records it): its manifest must not say COMPLETED.
+        Manifest failed = manifest;
+        failed.state = RunState::Failed;
+        try {
+            sink.put(manifest_key, manifest_text(failed));
+        } catch (const Error& again) {
+            spdlog::warn("{}", again.what());
+        }
+        throw;
+    }
+}
+
+std::optional<Manifest> read_current(Sink& sink, const std::string& phase, const std::string& date) {
+    const std::string key = current_key(date, phase);
+    const std::string where = sink.describe() + "/" + key;
+    const std::optional<std::string> text = sink.get(key);
+    if (!text) {
+        return std::nullopt;
+    }
+    const json j = json::parse(*text, nullptr, false);
+    if (j.is_discarded()) {
+        throw Error(ExitCode::Failed, where + ": not valid JSON");
+    }
+    Manifest manifest = manifest_from_json(j, where);
+    if (manifest.phase != phase || manifest.date != date) {
+        throw Error(ExitCode::Failed, where + ": describes " + manifest.date + "/" + manifest.phase +
+                                          ", not the folder it is in");
+    }
+    if (manifest.state != RunState::Completed) {
+        throw Error(ExitCode::Failed, where + ": names run " + manifest.run_id + " in state " +
+                                          std::string(state_name(manifest.state)) + ", not COMPLETED");
+    }
+    return manifest;
+}
+
+namespace {
+
+// The newest COMPLETED manifest of the runs in the phase's folder; unreadable ones go to `problems`.
+std::optional<Manifest> scan_completed(Sink& sink, const std::string& phase, const std::string& date,
+                                       std::vector<Error>& problems) {
     const std::string prefix = date + "/" + phase + "/";
     std::optional<Manifest> newest;
-    std::vector<Error> problems;
     for (const std::string& key : sink.list(prefix)) {
         if (!key.ends_with("/" + std::string(k_manifest_name))) {
             continue;
@@ -184,6 +241,24 @@ std::optional<Manifest> newest_completed(Sink& sink, const std::string& phase, c
             newest = std::move(manifest);
         }
     }
+    return newest;
+}
+
+} // namespace
+
+std::optional<Manifest> newest_completed_manifest(Sink& sink, const std::string& phase,
+                                                  const std::string& date) {
+    std::vector<Error> problems;
+    return scan_completed(sink, phase, date, problems);
+}
+
+std::optional<Manifest> newest_completed(Sink& sink, const std::string& phase, const std::string& date) {
+    // _current.json is what every reader goes by (cat, the next phase): one GET, and the same run for all.
+    if (std::optional<Manifest> current = read_current(sink, phase, date)) {
+        return current;
+    }
+    std::vector<Error> problems;
+    std::optional<Manifest> newest = scan_completed(sink, phase, date, problems);
     // An unreadable old manifest must not block every downstream phase when a good snapshot exists; with
     // none, its error says more than "no snapshot".
     if (!problems.empty()) {

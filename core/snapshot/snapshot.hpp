@@ -61,6 +61,11 @@ bool is_chunk_name(std::string_view file_name);
 
 inline constexpr std::string_view k_manifest_name = "_manifest.json";
 inline constexpr std::string_view k_rejects_name = "_rejects.jsonl";
+inline constexpr std::string_view k_current_name = "_current.json";
+
+/// "<date>/<PHASE>/_current.json": the copy of the manifest of the run readers should use (docs/contract.md
+/// §6).
+std::string current_key(const std::string& date, const std::string& phase);
 
 class JsonFields;
 
@@ -83,10 +88,31 @@ nlohmann::json manifest_to_json(const Manifest& manifest);
 /// run id, date or chunk name not of the form pipeline writes).
 Manifest manifest_from_json(const nlohmann::json& json, const std::string& where);
 
-/// The newest COMPLETED snapshot of `phase` for `date` (by finished_at); nullopt when there is none.
-/// Unreadable manifests are skipped with a warning when a good snapshot exists; with none, the first one's
+/// The text of a manifest as pipeline publishes it (_manifest.json, and the same bytes in _current.json).
+std::string manifest_text(const Manifest& manifest);
+
+/// Publishes a run's _manifest.json and, when the run is COMPLETED, right after it the same bytes as its
+/// date and phase's _current.json, replaced whole (one put). When _current.json cannot be written, the
+/// manifest is rewritten as FAILED (best effort) so that the sink does not claim a completion readers were
+/// not pointed at, and the error is rethrown. Throws core::Error naming the key on a failed write.
+void publish_manifest(Sink& sink, const Manifest& manifest);
+
+/// The manifest _current.json holds for `phase` and `date`; nullopt when there is none. Throws core::Error
+/// naming it when it is not valid JSON, is malformed, describes another date or phase, or a run that is not
+/// COMPLETED.
+std::optional<Manifest> read_current(Sink& sink, const std::string& phase, const std::string& date);
+
+/// The newest COMPLETED snapshot of `phase` for `date`: the one _current.json names (read_current). Only when
+/// there is no _current.json (a run that died between publishing its manifest and _current.json) are the
+/// runs' manifests scanned, the newest by finished_at winning; nullopt when there is none. In that scan,
+/// unreadable manifests are skipped with a warning when a good snapshot exists; with none, the first one's
 /// error is thrown (core::Error naming it).
 std::optional<Manifest> newest_completed(Sink& sink, const std::string& phase, const std::string& date);
+
+/// The newest COMPLETED snapshot by the manifests alone (finished_at, then run id), ignoring _current.json;
+/// unreadable manifests are skipped. What verify compares _current.json with.
+std::optional<Manifest> newest_completed_manifest(Sink& sink, const std::string& phase,
+                                                  const std::string& date);
 
 /// The manifest of one run, if published. Throws core::Error when `run_id` is not a run id, or the manifest
 /// is malformed or describes another run than its folder.

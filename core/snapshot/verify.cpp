@@ -1,6 +1,5 @@
 #include "core/snapshot/verify.hpp"
 
-#include <openssl/evp.h>
 #include <simdjson.h>
 
 #include <cstring>
@@ -13,6 +12,7 @@
 
 #include "core/snapshot/codec.hpp"
 #include "core/snapshot/decompressor.hpp"
+#include "core/snapshot/part_reader.hpp"
 #include "core/util/bounded_queue.hpp"
 #include "core/util/error.hpp"
 
@@ -91,11 +91,92 @@ std::string base_name(const std::string& key) {
     return slash == std::string::npos ? key : key.substr(slash + 1);
 }
 
-VerifyResult bad(VerifyResult result, std::string file, std::string reason) {
+void set_bad(VerifyResult& result, std::string file, std::string reason) {
     result.status = VerifyStatus::Bad;
     result.file = std::move(file);
     result.reason = std::move(reason);
-    return result;
+}
+
+/// The manifest of the run result.run_id names; nullopt with `result` BAD when it is missing or unreadable.
+std::optional<Manifest> load_manifest(Sink& sink, VerifyResult& result, const std::string& date) {
+    const std::string manifest_name(k_manifest_name);
+    const std::optional<std::string> text =
+        sink.get(run_prefix(date, result.phase, result.run_id) + manifest_name);
+    if (!text) {
+        set_bad(result, manifest_name, "missing (the run is in progress, or died before finishing)");
+        return std::nullopt;
+    }
+    Manifest manifest;
+    try {
+        manifest = manifest_from_json(nlohmann::json::parse(*text), manifest_name);
+    } catch (const std::exception& e) {
+        set_bad(result, manifest_name, std::string("cannot be parsed: ") + e.what());
+        return std::nullopt;
+    }
+    result.state = std::string(state_name(manifest.state));
+    if (manifest.phase != result.phase || manifest.date != date || manifest.run_id != result.run_id) {
+        set_bad(result, manifest_name,
+                "names " + manifest.phase + " " + manifest.date + " " + manifest.run_id +
+                    ", not its own folder");
+        return std::nullopt;
+    }
+    return manifest;
+}
+
+/// Checks _current.json (`current`, as read) against the run it names (`manifest`) and the newest COMPLETED
+/// run; leaves `result` BAD naming _current.json when it is stale or wrong.
+void check_current(Sink& sink, VerifyResult& result, const Manifest& current, const Manifest& manifest) {
+    const std::string file(k_current_name);
+    if (manifest.state != RunState::Completed) {
+        set_bad(result, file, "names run " + current.run_id + ", whose manifest says " + result.state);
+    } else if (manifest_to_json(current) != manifest_to_json(manifest)) {
+        set_bad(result, file, "differs from " + manifest.run_id + "/" + std::string(k_manifest_name));
+    } else if (const std::optional<Manifest> newest =
+                   newest_completed_manifest(sink, result.phase, manifest.date);
+               newest && newest->finished_at > current.finished_at) {
+        // finished_at has whole seconds: a run that completed in the same second as the current one is not
+        // "after it" (_current.json follows the order of completion, which such manifests cannot tell).
+        set_bad(result, file,
+                "names run " + current.run_id + ", but run " + newest->run_id + " completed after it");
+    }
+}
+
+/// Checks every part `manifest` lists, and (unless the run is still going) that no part is unlisted; sets
+/// `result` OK or INCOMPLETE with the counts, or BAD.
+void check_parts(Sink& sink, VerifyResult& result, const Manifest& manifest,
+                 const std::vector<std::string>& keys, bool live) {
+    const std::string prefix = run_prefix(manifest.date, manifest.phase, manifest.run_id);
+    const std::string manifest_name(k_manifest_name);
+    std::set<std::string> listed;
+    std::uint64_t total = 0;
+    for (const ChunkEntry& chunk : manifest.chunks) {
+        if (!is_chunk_name(chunk.name) || chunk.name.find('/') != std::string::npos ||
+            !listed.insert(chunk.name).second) {
+            return set_bad(result, manifest_name, "lists a bad or repeated chunk name '" + chunk.name + "'");
+        }
+        const PartCheck check = check_part(sink, prefix + chunk.name, chunk);
+        if (check.problem) {
+            return set_bad(result, chunk.name, *check.problem);
+        }
+        total += check.lines;
+    }
+    if (manifest.state != RunState::Running && !live) {
+        for (const std::string& key : keys) {
+            if (key.starts_with(prefix) && is_chunk_name(base_name(key)) &&
+                !listed.contains(base_name(key))) {
+                return set_bad(result, base_name(key), "not listed in the manifest");
+            }
+        }
+    }
+    if (total != manifest.records) {
+        return set_bad(result, manifest_name,
+                       "records says " + std::to_string(manifest.records) + ", the chunks hold " +
+                           std::to_string(total));
+    }
+    result.status =
+        manifest.state == RunState::Completed && !live ? VerifyStatus::Ok : VerifyStatus::Incomplete;
+    result.records = total;
+    result.chunks = manifest.chunks.size();
 }
 
 } // namespace
@@ -104,12 +185,7 @@ VerifyResult bad(VerifyResult result, std::string file, std::string reason) {
 // thread while this one reads, hashes and decompresses: verify then keeps pace with `zstd -d` alone.
 PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry) {
     PartCheck check;
-    Sha256 hash;
     LineChecker lines;
-    const std::unique_ptr<Decompressor> decompressor =
-        make_decompressor(compression_of(base_name(key)).value_or(Compression::None));
-    std::optional<std::string> decode_problem;
-
     constexpr std::size_t k_block = 1u << 20;
     BoundedQueue<std::string> blocks(16); // room to run ahead while the checker waits for a core
     std::thread checker([&blocks, &lines] {
@@ -124,7 +200,7 @@ PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry
         std::thread& thread;
         ~Join() {
             queue.close();
-                if (thread.joinable()) {
+            if (thread.joinable()) {
                 thread.join();
             }
         }
@@ -139,42 +215,16 @@ PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry
             block.reserve(k_block + (1u << 17));
         }
     };
-    const bool found = sink.read(key, [&](std::string_view piece) {
-        check.bytes += piece.size();
-        hash.update(piece);
-        if (decode_problem) {
-            return; // keep hashing: a wrong size or sha256 is the better explanation
-        }
-        try {
-            decompressor->add(piece, to_lines);
-        } catch (const Error& e) {
-            decode_problem = e.what();
-        }
-    });
+    const PartRead read = read_part(sink, key, entry, to_lines);
     blocks.push(std::move(block));
     blocks.close();
     checker.join();
-    checker = std::thread(); // the guard's join() is now a no-op
-    if (!found) {
-        check.problem = "missing (listed in the manifest)";
-        return check;
-    }
-    check.sha256 = hash.hex();
-    if (!decode_problem) {
-        try {
-            decompressor->finish();
-        } catch (const Error& e) {
-            decode_problem = e.what();
-        }
-    }
     lines.finish();
+    check.bytes = read.bytes;
+    check.sha256 = read.sha256;
     check.lines = lines.lines();
-    if (check.bytes != entry.bytes) {
-        check.problem = "size " + std::to_string(check.bytes) + " bytes, manifest says " + std::to_string(entry.bytes);
-    } else if (check.sha256 != entry.sha256) {
-        check.problem = "sha256 " + check.sha256 + " does not match the manifest's " + entry.sha256;
-    } else if (decode_problem) {
-        check.problem = *decode_problem;
+    if (read.problem) {
+        check.problem = read.problem;
     } else if (lines.problem()) {
         check.problem = *lines.problem();
     } else if (check.lines != entry.records) {
@@ -184,66 +234,63 @@ PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry
     return check;
 }
 
-VerifyResult verify_phase(Sink& sink, const std::string& phase, const std::string& date) {
+VerifyResult verify_phase(Sink& sink, const std::string& phase, const std::string& date,
+                          const std::optional<LiveRun>& live) {
     VerifyResult result;
     result.phase = phase;
     const std::string phase_prefix = date + "/" + phase + "/";
     const std::vector<std::string> keys = sink.list(phase_prefix);
-    // Run ids sort by start time, so the newest run is the greatest folder name.
+    std::set<std::string> runs; // run ids sort by start time: the newest run is the last
     for (const std::string& key : keys) {
         const std::size_t slash = key.find('/', phase_prefix.size());
         if (slash != std::string::npos) {
-            result.run_id = std::max(result.run_id, key.substr(phase_prefix.size(), slash - phase_prefix.size()));
+            runs.insert(key.substr(phase_prefix.size(), slash - phase_prefix.size()));
         }
     }
-    if (result.run_id.empty()) {
+    // Read whether or not the listing shows it: a local listing leaves out what is not a regular file.
+    std::optional<Manifest> current;
+    try {
+        current = read_current(sink, phase, date);
+    } catch (const Error& e) {
+        result.run_id = runs.empty() ? "-" : *runs.rbegin();
+        set_bad(result, std::string(k_current_name), e.what());
+        return result;
+    }
+    if (runs.empty() && !current) {
         return result; // MISSING
     }
-    const std::string prefix = run_prefix(date, phase, result.run_id);
-    const std::string manifest_name(k_manifest_name);
-    const std::optional<std::string> text = sink.get(prefix + manifest_name);
-    if (!text) {
-        return bad(result, manifest_name, "missing (the run is in progress, or died before finishing)");
+    if (current) {
+        result.run_id = current->run_id;
+    } else if (const std::optional<Manifest> completed = newest_completed_manifest(sink, phase, date)) {
+        result.run_id = completed->run_id;
+        set_bad(result, std::string(k_current_name), "missing, but run " + completed->run_id + " COMPLETED");
+        return result;
+    } else {
+        result.run_id = *runs.rbegin();
     }
-    Manifest manifest;
-    try {
-        const nlohmann::json json = nlohmann::json::parse(*text);
-        manifest = manifest_from_json(json, manifest_name);
-    } catch (const std::exception& e) {
-        return bad(result, manifest_name, std::string("cannot be parsed: ") + e.what());
+    const bool is_live = live && live->run_id == result.run_id && !current;
+    if (is_live && !sink.get(run_prefix(date, phase, result.run_id) + std::string(k_manifest_name))) {
+        // Its first manifest comes at its end; until then the ledger's committed counts are all there is.
+        result.status = VerifyStatus::Incomplete;
+        result.state = "RUNNING";
+        result.records = live->records;
+        result.chunks = live->chunks;
+        return result;
     }
-    result.state = std::string(state_name(manifest.state));
-    if (manifest.phase != phase || manifest.date != date || manifest.run_id != result.run_id) {
-        return bad(result, manifest_name, "names " + manifest.phase + " " +
-                                              manifest.date + " " + manifest.run_id + ", not its own folder");
+    const std::optional<Manifest> manifest = load_manifest(sink, result, date);
+    if (!manifest) {
+        return result;
     }
-
-    std::set<std::string> listed;
-    std::uint64_t total = 0;
-    for (const ChunkEntry& chunk : manifest.chunks) {
-        if (!is_chunk_name(chunk.name) || chunk.name.find('/') != std::string::npos || !listed.insert(chunk.name).second) {
-            return bad(result, manifest_name, "lists a bad or repeated chunk name '" + chunk.name + "'");
-        }
-        const PartCheck check = check_part(sink, prefix + chunk.name, chunk);
-        if (check.problem) {
-            return bad(result, chunk.name, *check.problem);
-        }
-        total += check.lines;
-    }
-    if (manifest.state != RunState::Running) {
-        for (const std::string& key : keys) {
-            if (key.starts_with(prefix) && is_chunk_name(base_name(key)) && !listed.contains(base_name(key))) {
-                return bad(result, base_name(key), "not listed in the manifest");
-            }
+    if (current) {
+        check_current(sink, result, *current, *manifest);
+        if (result.status == VerifyStatus::Bad) {
+            return result;
         }
     }
-    if (total != manifest.records) {
-        return bad(result, manifest_name,
-                   "records says " + std::to_string(manifest.records) + ", the chunks hold " + std::to_string(total));
+    check_parts(sink, result, *manifest, keys, is_live);
+    if (is_live && result.status == VerifyStatus::Incomplete) {
+        result.state = "RUNNING"; // resumed: its manifest still says how it ended last time
     }
-    result.status = VerifyStatus::Ok;
-    result.records = total;
-    result.chunks = manifest.chunks.size();
     return result;
 }
 
@@ -251,6 +298,8 @@ std::string_view verify_status_name(VerifyStatus status) {
     switch (status) {
     case VerifyStatus::Ok:
         return "OK";
+    case VerifyStatus::Incomplete:
+        return "INCOMPLETE";
     case VerifyStatus::Bad:
         return "BAD";
     case VerifyStatus::Missing:
@@ -261,10 +310,13 @@ std::string_view verify_status_name(VerifyStatus status) {
 
 std::string verify_line(const VerifyResult& r) {
     const std::string phase(r.phase);
+    const std::string counts =
+        std::to_string(r.records) + " records in " + std::to_string(r.chunks) + " chunks";
     switch (r.status) {
     case VerifyStatus::Ok:
-        return "OK " + phase + " " + r.run_id + " " + std::to_string(r.records) + " records in " +
-               std::to_string(r.chunks) + " chunks";
+        return "OK " + phase + " " + r.run_id + " " + counts;
+    case VerifyStatus::Incomplete:
+        return "INCOMPLETE " + phase + " " + r.run_id + " " + r.state + ": " + counts;
     case VerifyStatus::Bad:
         return "BAD " + phase + " " + r.run_id + " " + r.file + ": " + r.reason;
     case VerifyStatus::Missing:

@@ -13,15 +13,18 @@
 
 namespace pipeline::core {
 
-/// The verdict on one phase.
-enum class VerifyStatus { Ok, Bad, Missing };
+/// The verdict on one phase: OK (the current, COMPLETED run is sound), INCOMPLETE (sound, but no run of the
+/// date completed), BAD or MISSING.
+enum class VerifyStatus { Ok, Incomplete, Bad, Missing };
 
-/// What verify found for one phase: OK with counts, BAD naming the first bad file and why, or MISSING.
+/// What verify found for one phase: OK or INCOMPLETE with counts, BAD naming the first bad file and why, or
+/// MISSING.
 struct VerifyResult {
     std::string phase;
     VerifyStatus status = VerifyStatus::Missing;
-    std::string run_id;   ///< the newest run of the phase and date (empty when MISSING)
-    std::string state;    ///< the manifest's state, when it could be read
+    std::string
+        run_id;        ///< the run checked: the one _current.json names, else the newest (empty when MISSING)
+    std::string state; ///< its state (the manifest's, or RUNNING for a live run), when known
     std::uint64_t records = 0;
     std::uint64_t chunks = 0;
     std::string file;     ///< BAD: the file at fault ("part-00002.jsonl.gz", "_manifest.json")
@@ -41,16 +44,28 @@ struct PartCheck {
 /// is sound. Throws core::Error only when the sink itself fails.
 PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry);
 
-/// Checks the newest run (by run id) of `phase` for `date`: its manifest exists and parses, every listed
-/// part is sound, no unlisted part-* file exists once the run is finished, and the manifest's total matches
-/// its chunks. Throws core::Error only when the sink itself fails.
-VerifyResult verify_phase(Sink& sink, const std::string& phase, const std::string& date);
+/// A run the ledger shows RUNNING with a live process: verify reports it INCOMPLETE (with the ledger's
+/// counts while it has no manifest yet) rather than BAD for a missing manifest or parts it does not list yet.
+struct LiveRun {
+    std::string run_id;
+    std::uint64_t records = 0;
+    std::uint64_t chunks = 0;
+};
 
-/// The stdout line: "OK <PHASE> <run_id> <records> records in <chunks> chunks", "MISSING <PHASE>" or
+/// Checks the run of `phase` for `date` that readers use (docs/contract.md §2): the one _current.json names,
+/// or with no _current.json the newest run (by run id). Its manifest exists and parses, every listed part is
+/// sound, no unlisted part-* file exists once the run is finished, and the manifest's total matches its
+/// chunks; _current.json is a copy of the newest COMPLETED run's manifest, and is there when a run completed.
+/// `live` is the phase's live run, if any. Throws core::Error only when the sink itself fails.
+VerifyResult verify_phase(Sink& sink, const std::string& phase, const std::string& date,
+                          const std::optional<LiveRun>& live = std::nullopt);
+
+/// The stdout line: "OK <PHASE> <run_id> <records> records in <chunks> chunks",
+/// "INCOMPLETE <PHASE> <run_id> <STATE>: <records> records in <chunks> chunks", "MISSING <PHASE>" or
 /// "BAD <PHASE> <run_id> <file>: <reason>".
 std::string verify_line(const VerifyResult& result);
 
-/// The upper-case status word ("OK", "BAD", "MISSING").
+/// The upper-case status word ("OK", "INCOMPLETE", "BAD", "MISSING").
 std::string_view verify_status_name(VerifyStatus status);
 
 } // namespace pipeline::core

@@ -19,7 +19,15 @@ namespace fs = std::filesystem;
 /// The run folders ("<date>/<PHASE>/<run_id>/") of the runs the ledger shows live.
 std::set<std::string> running_prefixes(const RunDir& run_dir) {
     std::set<std::string> running;
-    for (const LedgerEntry& raw : Ledger(run_dir).read()) {
+    LedgerEntries entries;
+    try {
+        entries = Ledger(run_dir).read();
+    } catch (const Error& e) {
+        // A planted run id is a corrupt ledger like any other (the message names file and field): nothing is
+        // known to be safe to remove, and that is a failure to do the job, not a usage error.
+        throw Error(ExitCode::Failed, e.what());
+    }
+    for (const LedgerEntry& raw : entries) {
         const LedgerEntry entry = effective_entry(raw);
         if (entry.state == RunState::Running && !entry.run_id.empty()) {
             running.insert(run_prefix(entry.date, entry.phase, entry.run_id));
@@ -133,17 +141,35 @@ GcSummary collect_garbage(Sink& sink, const RunDir& run_dir, const GcOptions& op
     const std::string root = sink.describe() + "/";
 
     // Old dated folders, one run folder at a time, its manifest first: a reader then finds no snapshot rather
-    // than a manifest whose chunks are gone.
+    // than a manifest whose chunks are gone. A phase's _current.json goes before its runs, for the same
+    // reason. Only folders (S3: key prefixes) named as dates are looked into: a plain object at the root
+    // named like a date, or a folder such as lost+found, is not a snapshot and stays.
     std::map<std::string, std::vector<std::string>> groups;
-    for (const std::string& key : sink.list("")) {
-        if (is_old(key.substr(0, key.find('/')), cutoff)) {
-            groups[group_of(key)].push_back(key);
+    for (const std::string& folder : sink.list_folders("")) {
+        if (!is_old(folder, cutoff)) {
+            continue;
+        }
+        std::vector<std::string> keys;
+        try {
+            keys = sink.list(folder + "/");
+        } catch (const std::exception& e) {
+            ++summary.failed;
+            options.problem("cannot remove " + root + folder + "/: " + e.what());
+            continue;
+        }
+        for (std::string& key : keys) {
+            groups[group_of(key)].push_back(std::move(key));
         }
     }
-    for (auto& entry : groups) {
-        // Named references rather than a structured binding: clang 14 (the fuzz build) cannot capture one.
-        const std::string& group = entry.first;
-        std::vector<std::string>& keys = entry.second;
+    std::vector<std::string> order;
+    for (const auto& entry : groups) {
+        order.push_back(entry.first);
+    }
+    std::stable_partition(order.begin(), order.end(), [](const std::string& group) {
+        return group.ends_with("/" + std::string(k_current_name));
+    });
+    for (const std::string& group : order) {
+        std::vector<std::string>& keys = groups[group];
         if (under_running(group, running)) {
             ++summary.kept_running;
             continue;

@@ -6,7 +6,7 @@
 _pipeline() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=""
   ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="run stop status verify gc"
+  local commands="run stop status verify cat gc"
   local global_options="--config --run-dir --log-format --log-file -v --verbose -q --quiet --help --version"
   COMPREPLY=()
 
@@ -56,6 +56,7 @@ _pipeline() {
     stop) options="--wait --timeout" ;;
     status) options="--json" ;;
     verify) options="--date --json" ;;
+    cat) options="--date" ;;
     gc) options="--keep-days --dry-run" ;;
   esac
 
@@ -68,14 +69,15 @@ _pipeline() {
     return 0
   fi
   case $command in
-    run | stop | status | verify)
+    run | stop | status | verify | cat)
       if ((positionals == 0)); then
         # Phase names are case-insensitive on the command line: `stop it` offers ITEM_EQUIPMENT. The phases
         # are the config's: ask the pipeline being completed (nothing when its config is broken).
         local phases
         phases=$("${COMP_WORDS[0]}" "${config[@]}" complete-phases 2>/dev/null | tr '\n' ' ')
         COMPREPLY=($(compgen -W "$phases" -- "${cur^^}"))
-        [ "$command" = status ] || COMPREPLY+=($(compgen -W "all" -- "${cur,,}"))
+        # status and cat take one phase, never all.
+        [ "$command" = status ] || [ "$command" = cat ] || COMPREPLY+=($(compgen -W "all" -- "${cur,,}"))
       fi ;;
   esac
   return 0

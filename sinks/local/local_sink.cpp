@@ -1,12 +1,15 @@
 #include "sinks/local/local_sink.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <set>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "core/util/atomic_file.hpp"
 #include "core/util/error.hpp"
@@ -61,12 +64,19 @@ std::unique_ptr<core::SinkObject> LocalSink::open(const std::string& key) {
     return std::make_unique<LocalObject>(target);
 }
 
+// Through stream(), so that a manifest or _current.json that is a FIFO or a link to /dev/zero is refused
+// rather than read forever.
 std::optional<std::string> LocalSink::get(const std::string& key) {
-    const std::filesystem::path path = m_root / key;
-    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+    std::string data;
+    switch (stream(key, UINT64_MAX, [&data](std::string_view piece) { data.append(piece); })) {
+    case core::StreamStatus::Missing:
         return std::nullopt;
+    case core::StreamStatus::NotAFile:
+        throw Error(ExitCode::Failed, "cannot read " + (m_root / key).string() + ": not a regular file");
+    case core::StreamStatus::Streamed:
+        break;
     }
-    return core::read_file(path);
+    return data;
 }
 
 std::vector<std::string> LocalSink::list(const std::string& prefix) {
@@ -116,40 +126,84 @@ void LocalSink::clean_temporaries(const std::string& prefix) {
     }
 }
 
-bool LocalSink::read(const std::string& key, const std::function<void(std::string_view)>& consume) {
+// A snapshot's parts are regular files this sink wrote. Anything else under a part's name (a FIFO that would
+// block a reader forever, a symbolic link to /dev/zero that never ends) is refused before a byte is read, and
+// no read goes past `max_bytes`, so a reader's time and memory stay bounded by what the manifest says.
+core::StreamStatus LocalSink::stream(const std::string& key, std::uint64_t max_bytes,
+                                     const std::function<void(std::string_view)>& consume) {
     const std::filesystem::path path = m_root / key;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         if (errno == ENOENT) {
-            return false;
+            return core::StreamStatus::Missing;
+        }
+        if (errno == ELOOP || errno == ENXIO) {
+            return core::StreamStatus::NotAFile;
         }
         throw Error(ExitCode::Failed, "cannot open " + core::os_error(path, errno));
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) {
+        throw Error(ExitCode::Failed, "cannot read " + core::os_error(path, errno));
+    }
+    if (!S_ISREG(info.st_mode)) {
+        return core::StreamStatus::NotAFile;
     }
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     // Big enough that a read costs little next to hashing it, small enough to stay in the cache.
     std::vector<char> buffer(1u << 20);
-    for (;;) {
-        const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+    std::uint64_t left = max_bytes;
+    while (left > 0) {
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), left));
+        const ssize_t got = ::read(fd, buffer.data(), want);
         if (got < 0 && errno == EINTR) {
             continue;
         }
         if (got < 0) {
-            const int error = errno;
-            ::close(fd);
-            throw Error(ExitCode::Failed, "cannot read " + core::os_error(path, error));
+            throw Error(ExitCode::Failed, "cannot read " + core::os_error(path, errno));
         }
         if (got == 0) {
             break;
         }
-        try {
-            consume(std::string_view(buffer.data(), static_cast<std::size_t>(got)));
-        } catch (...) {
-            ::close(fd);
-            throw;
-        }
+        left -= static_cast<std::uint64_t>(got);
+        consume(std::string_view(buffer.data(), static_cast<std::size_t>(got)));
     }
-    ::close(fd);
-    return true;
+    return core::StreamStatus::Streamed;
+}
+
+std::vector<std::string> LocalSink::list_folders(const std::string& prefix) {
+    std::vector<std::string> folders;
+    const std::filesystem::path start = prefix.empty() ? m_root : m_root / prefix;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(start, ec)) {
+        return folders;
+    }
+    std::filesystem::directory_iterator it(start, ec);
+    for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        std::error_code type_ec;
+        // symlink_status: a link is not a folder of this sink, whatever it points at.
+        if (!std::filesystem::is_directory(it->symlink_status(type_ec))) {
+            continue;
+        }
+        // Such as ext4's lost+found (0700, root's) at the root of a mounted sink, for an unprivileged user:
+        // said once here; a caller that needs what is inside finds out again when it lists it.
+        std::error_code open_ec;
+        const std::filesystem::directory_iterator probe(it->path(), open_ec);
+        if (open_ec) {
+            spdlog::warn("{}: cannot read this folder ({}); skipping it", it->path().string(),
+                         open_ec.message());
+        }
+        folders.push_back(it->path().filename().string());
+    }
+    if (ec) {
+        throw Error(ExitCode::Failed, "cannot list " + start.string() + ": " + ec.message());
+    }
+    std::ranges::sort(folders);
+    return folders;
 }
 
 void LocalSink::remove_many(const std::vector<std::string>& keys) {
@@ -174,10 +228,12 @@ std::vector<core::Temporary> LocalSink::stale_temporaries(const std::string& pre
     std::vector<core::Temporary> found;
     std::error_code ec;
     const std::filesystem::path start = walk_root(m_root, prefix);
+    // A folder this user may not open (lost+found, when gc runs unprivileged) holds no temporary of ours.
     if (!std::filesystem::is_directory(start, ec)) {
         return found;
     }
-    for (auto it = std::filesystem::recursive_directory_iterator(start, ec);
+    for (auto it = std::filesystem::recursive_directory_iterator(
+             start, std::filesystem::directory_options::skip_permission_denied, ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
         if (core::is_stale_temporary(it->path().filename().string())) {
             std::string key = it->path().lexically_relative(m_root).generic_string();

@@ -19,7 +19,12 @@ class LocalSink final : public core::Sink {
     std::vector<std::string> list(const std::string& prefix) override;
     void remove(const std::string& key) override;
     void clean_temporaries(const std::string& prefix) override;
-    bool read(const std::string& key, const std::function<void(std::string_view)>& consume) override;
+    /// Reads regular files only: a symbolic link, FIFO or device under the key is NotAFile (opened with
+    /// O_NOFOLLOW | O_NONBLOCK, checked with fstat), and nothing past `max_bytes` is read.
+    core::StreamStatus stream(const std::string& key, std::uint64_t max_bytes,
+                              const std::function<void(std::string_view)>& consume) override;
+    /// Real sub-folders only (not symbolic links); one that cannot be opened is still listed, with a warning.
+    std::vector<std::string> list_folders(const std::string& prefix) override;
     void remove_many(const std::vector<std::string>& keys) override;
     std::vector<core::Temporary> stale_temporaries(const std::string& prefix) override;
     void remove_temporary(const core::Temporary& temporary) override;

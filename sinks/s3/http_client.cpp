@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <string_view>
 
 #include "core/fetch/curl_support.hpp"
@@ -43,8 +44,36 @@ int seek_upload(void* user, curl_off_t offset, int origin) {
     return CURL_SEEKFUNC_OK;
 }
 
+// Where a response's body goes: into HttpResponse::body, or for a 2xx answer to the request's on_body.
+struct BodyTarget {
+    const HttpRequest& request;
+    HttpResponse& response;
+    CURL* easy;
+    std::exception_ptr thrown = nullptr;
+};
+
+std::size_t client_body(char* data, std::size_t size, std::size_t count, void* user) {
+    auto& target = *static_cast<BodyTarget*>(user);
+    long status = 0;
+    curl_easy_getinfo(target.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (!target.request.on_body || status / 100 != 2) {
+        return append_body(data, size, count, &target.response.body);
+    }
+    try {
+        if (!target.request.on_body(status, std::string_view(data, size * count))) {
+            target.response.stopped = true;
+            return 0;
+        }
+    } catch (...) {
+        target.thrown = std::current_exception(); // no exception may cross libcurl's C frames
+        return 0;
+    }
+    return size * count;
+}
+
 std::size_t client_header(char* data, std::size_t size, std::size_t count, void* user) {
-    auto& response = *static_cast<HttpResponse*>(user);
+    auto& target = *static_cast<BodyTarget*>(user);
+    auto& response = target.response;
     const HeaderLine line = parse_header_line(data, size * count);
     try {
         if (line.status_line) {
@@ -56,7 +85,7 @@ std::size_t client_header(char* data, std::size_t size, std::size_t count, void*
                 it->second += ", ";
                 it->second += line.value;
             }
-            if (it->first == "content-length") {
+            if (it->first == "content-length" && !target.request.on_body) {
                 reserve_for_content_length(response.body, line.value);
             }
         }
@@ -104,10 +133,11 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, clamp_ms(request.timeout));
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response.body);
+    BodyTarget target{request, response, easy};
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &client_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &target);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &client_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &response);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &target);
 
     const std::string& method = request.method;
     if (method == "GET") {
@@ -141,7 +171,8 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
 
     const CURLcode code = curl_easy_perform(easy);
     response.error = map_error(code);
-    if (code == CURLE_OK) {
+    if (code == CURLE_OK || response.stopped) {
+        response.error = TransportError::None;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
     } else {
         response.error_message = describe_error(code, error_buffer);
@@ -149,6 +180,9 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     // Nothing may keep pointing at this call's locals (error buffer, header list, upload source);
     // this also drops the credentials from the handle.
     curl_easy_reset(easy);
+    if (target.thrown) {
+        std::rethrow_exception(target.thrown);
+    }
     return response;
 }
 

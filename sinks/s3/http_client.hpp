@@ -2,6 +2,7 @@
 // Blocking single HTTP requests (used by the S3 sink), with optional AWS SigV4 signing done by libcurl.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,11 @@ struct HttpRequest {
     std::string_view body;                       ///< sent for PUT/POST; must outlive the call
     std::optional<AwsSigning> signing;
     std::chrono::milliseconds timeout{30000};
+    /// When set, the body of a 2xx answer is handed here piece by piece (with the status) instead of being
+    /// kept in HttpResponse::body, so that memory stays bounded whatever the object's size. Returning false
+    /// ends the transfer at once (HttpResponse::stopped). What it throws ends the transfer and is rethrown by
+    /// perform().
+    std::function<bool(long status, std::string_view piece)> on_body;
 };
 
 /// A response: status and body, or a transport error.
@@ -39,9 +45,11 @@ struct HttpResponse {
     std::map<std::string, std::string> headers;  ///< lower-case names
     TransportError error = TransportError::None;
     std::string error_message;
+    bool stopped = false; ///< on_body returned false: the transfer ended early, by request (error is None)
 };
 
-/// Performs one request synchronously; never throws for network or HTTP failures (see error/status).
+/// Performs one request synchronously; never throws for network or HTTP failures (see error/status), only
+/// what the request's on_body throws.
 /// Reuses connections between calls on the same client. Not thread-safe: one client per thread.
 class HttpClient {
   public:

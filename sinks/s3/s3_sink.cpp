@@ -4,10 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <functional>
 #include <cctype>
 #include <charconv>
-#include <set>
+#include <functional>
 #include <thread>
 #include <utility>
 
@@ -34,16 +33,6 @@ std::string trim_slashes(std::string text) {
         return {};
     }
     return text.substr(first, text.find_last_not_of('/') - first + 1);
-}
-
-/// A canonical query string: parameters sorted by name, values encoded, "name=" for empty values.
-std::string make_query(std::vector<std::pair<std::string, std::string>> params) {
-    std::ranges::sort(params);
-    std::string out;
-    for (const auto& [name, value] : params) {
-        out += (out.empty() ? "" : "&") + core::percent_encode(name, false) + "=" + core::percent_encode(value, false);
-    }
-    return out;
 }
 
 Verdict classify(const HttpResponse& response, const std::string& code, bool missing_ok) {
@@ -149,6 +138,17 @@ std::string base64_md5(std::string_view data) {
 
 } // namespace
 
+// A canonical query string: parameters sorted by name, values encoded, "name=" for empty values.
+std::string S3Sink::make_query(std::vector<std::pair<std::string, std::string>> params) {
+    std::ranges::sort(params);
+    std::string out;
+    for (const auto& [name, value] : params) {
+        out += (out.empty() ? "" : "&") + core::percent_encode(name, false) + "=" +
+               core::percent_encode(value, false);
+    }
+    return out;
+}
+
 S3Sink::S3Sink(S3SinkOptions options) : m_options(std::move(options)), m_backoff(m_options.backoff_base, m_options.backoff_max) {
     while (m_options.endpoint.ends_with('/')) {
         m_options.endpoint.pop_back();
@@ -191,9 +191,19 @@ HttpResponse S3Sink::send(const Call& call, bool missing_ok) {
     }
     request.signing = AwsSigning{m_options.access_key, m_options.secret_key, m_options.region, "s3"};
     request.timeout = m_options.timeout;
+    request.on_body = call.on_body;
 
     for (int attempt = 1;; ++attempt) {
-        HttpResponse response = m_http.perform(request);
+        HttpRequest this_attempt = request;
+        if (call.prepare) {
+            call.prepare(this_attempt);
+        }
+        HttpResponse response = m_http.perform(this_attempt);
+        // A streamed read that its reader ended, or whose range starts at the object's end, is done.
+        if (call.on_body &&
+            (response.stopped || (response.error == TransportError::None && response.status == 416))) {
+            return response;
+        }
         // Only error answers are scanned: a successful body may be a large object that merely contains
         // "<Code>".
         const bool answered_error = response.error == TransportError::None && response.status / 100 != 2;
@@ -331,53 +341,6 @@ void S3Sink::abort_upload(const std::string& key, const std::string& upload_id) 
         spdlog::warn("could not abort multipart upload of s3://{}/{}: {}", m_options.bucket, key,
                      error.what());
     }
-}
-
-std::optional<std::string> S3Sink::get(const std::string& key) {
-    HttpResponse response = send({.method = "GET", .key = full_key(key)}, true);
-    if (response.status == 404) {
-        return std::nullopt;
-    }
-    return std::move(response.body);
-}
-
-std::vector<std::string> S3Sink::list(const std::string& prefix) {
-    const std::string root = m_options.prefix.empty() ? std::string() : m_options.prefix + "/";
-    const std::string wanted = root + prefix;
-    std::vector<std::string> keys;
-    std::string token;
-    std::set<std::string> seen_tokens;
-    for (;;) {
-        std::vector<std::pair<std::string, std::string>> params{
-            {"list-type", "2"}, {"max-keys", std::to_string(m_options.max_keys)}, {"prefix", wanted}};
-        if (!token.empty()) {
-            params.emplace_back("continuation-token", token);
-        }
-        const Call call{.method = "GET", .query = make_query(std::move(params)), .about = wanted};
-        const HttpResponse page = send(call, false);
-        for (const std::string_view raw : xml_elements(page.body, "Key")) {
-            std::string key = xml_decode(raw);
-            if (key.starts_with(wanted)) { // always, unless the server ignores the prefix
-                keys.push_back(key.substr(root.size()));
-            }
-        }
-        if (xml_value(page.body, "IsTruncated") != "true") {
-            break;
-        }
-        token = xml_value(page.body, "NextContinuationToken");
-        if (token.empty()) {
-            throw Error(ExitCode::Failed, failure(call, "truncated listing without NextContinuationToken"));
-        }
-        // A server that hands out a token it gave before would make this loop forever.
-        if (!seen_tokens.insert(token).second) {
-            throw Error(ExitCode::Failed,
-                        failure(call, "the server repeated the continuation token '" + token +
-                                          "' (a listing that would never end); is the endpoint an S3 server?"));
-        }
-    }
-    std::ranges::sort(keys);
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    return keys;
 }
 
 void S3Sink::remove(const std::string& key) {

@@ -46,6 +46,11 @@ class S3Sink final : public core::Sink {
     /// uploaded part by part as it grows and completed at commit (see S3Object).
     std::unique_ptr<core::SinkObject> open(const std::string& key) override;
     std::optional<std::string> get(const std::string& key) override;
+    /// One GET whose body is handed on as it arrives (a bounded buffer, never the whole object), for at most
+    /// `max_bytes` (a Range request, and cut off here should the server send more); a broken transfer is
+    /// retried from where it stopped.
+    core::StreamStatus stream(const std::string& key, std::uint64_t max_bytes,
+                              const std::function<void(std::string_view)>& consume) override;
     std::vector<std::string> list(const std::string& prefix) override;
     void remove(const std::string& key) override;
     void clean_temporaries(const std::string& prefix) override;
@@ -71,8 +76,14 @@ class S3Sink final : public core::Sink {
         std::string content_type = {};
         std::string about = {};
         std::string content_md5 = {}; ///< base64 MD5 of the body, which DeleteObjects requires
-
+        /// Adjusts each attempt's request (a streamed GET asks for the range after what it already has).
+        std::function<void(HttpRequest&)> prepare = {};
+        /// A streamed GET's reader (HttpRequest::on_body); the answer then also ends at a 416 or a stop.
+        std::function<bool(long, std::string_view)> on_body = {};
     };
+
+    /// A canonical query string: parameters sorted by name, values encoded, "name=" for empty values.
+    static std::string make_query(std::vector<std::pair<std::string, std::string>> params);
 
     std::string full_key(const std::string& key) const;
     HttpResponse send(const Call& call, bool missing_ok);

@@ -46,6 +46,7 @@ class GcLocalTest(PipelineTestCase):
         self.assertEqual(dry.returncode, 0, dry.stderr)
         expected = sorted(
             [f"{ws.data_dir}/{date}/RANKING_FETCH/{run_ids[date]}/ (2 files)" for date in (OLDER, OLD)] +
+            [f"{ws.data_dir}/{date}/RANKING_FETCH/_current.json" for date in (OLDER, OLD)] +
             [str(checkpoints / f"{date}.RANKING_FETCH.{run_ids[date]}.json") for date in (OLDER, OLD)])
         self.assertEqual(sorted(line.removeprefix("WOULD_REMOVE ") for line in dry.stdout.splitlines()), expected)
         self.assertTrue(all(line.startswith("WOULD_REMOVE ") for line in dry.stdout.splitlines()))
@@ -65,7 +66,7 @@ class GcLocalTest(PipelineTestCase):
         # Keeping 0 days removes everything dated before today.
         last = ws.run("gc", "--keep-days", "0")
         self.assertEqual(last.returncode, 0, last.stderr)
-        self.assertEqual(len(last.stdout.splitlines()), 2, last.stdout)
+        self.assertEqual(len(last.stdout.splitlines()), 3, last.stdout)  # _current.json, run folder, checkpoint
         self.assertEqual(list(ws.data_dir.iterdir()), [])
 
     def test_removes_temporaries_of_killed_runs_but_not_of_live_ones(self):

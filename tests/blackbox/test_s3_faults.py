@@ -12,7 +12,7 @@ import unittest
 from pathlib import Path
 
 from harness import DATE, PHASES, FakeApi, PipelineTestCase, Workspace, wait_for
-from test_s3 import S3Workspace, s3rver_endpoint
+from test_s3 import S3Workspace, s3_get, s3rver_endpoint
 
 FRONT = Path(__file__).resolve().parents[1] / "s3front" / "front.py"
 # With this seed each kind of fault strikes at least once in the harvest below (the nth candidate request of
@@ -93,7 +93,10 @@ class S3FaultTest(PipelineTestCase):
             present = {k.rsplit("/", 1)[1] for k in ws.keys(f"{DATE}/{phase}/")}
             listed = {c["name"] for c in manifest["chunks"]}
             self.assertEqual({p for p in present if p.startswith("part-")}, listed, phase)
-            self.assertTrue(present <= listed | {"_manifest.json", "_rejects.jsonl"}, present)
+            self.assertTrue(present <= listed | {"_manifest.json", "_rejects.jsonl", "_current.json"}, present)
+            # _current.json went up through the same faults, whole: a copy of the manifest.
+            current = json.loads(s3_get(ws.store, f"{ws.prefix}/{DATE}/{phase}/_current.json"))
+            self.assertEqual(current, manifest, phase)
         self.assertEqual(ws.keys(), sorted(k for k in ws.keys() if f"/{DATE}/" in k))
         multipart = [m for m in ws.runs("ITEM_EQUIPMENT").values()][0]["chunks"]
         self.assertTrue(all(c["bytes"] > 5 << 20 for c in multipart[:-1]), "chunks big enough for multipart")

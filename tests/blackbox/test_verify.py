@@ -45,15 +45,20 @@ def harvest(compression="gzip"):
 
 
 def run_folder(ws, phase):
-    runs = sorted((ws.data_dir / DATE / phase).iterdir())
+    runs = sorted(p for p in (ws.data_dir / DATE / phase).iterdir() if p.is_dir())  # not _current.json
     return runs[-1]
 
 
 def rewrite_manifest(folder, change):
+    """Changes a run's manifest, and _current.json with it when it is that run's copy (as pipeline writes them)."""
     path = folder / "_manifest.json"
+    current = folder.parent / "_current.json"
+    copied = current.exists() and current.read_bytes() == path.read_bytes()
     manifest = json.loads(path.read_text())
     change(manifest)
     path.write_text(json.dumps(manifest))
+    if copied:
+        current.write_text(json.dumps(manifest))
 
 
 def replace_part(folder, name, data):
@@ -191,7 +196,7 @@ class VerifyTest(PipelineTestCase):
     def test_usage_errors(self):
         ws = harvest().workspace()
         for args, message in ((["verify", "ITEMS"], "INVALID_PHASE: ITEMS"),
-                              (["verify", "--date", "2026-13-01"], "--date 2026-13-01"),
+                              (["verify", "--date", "2026-13-01"], "--date '2026-13-01'"),
                               (["verify", "--bogus"], "bogus")):
             result = ws.run(*args)
             self.assertEqual(result.returncode, 2, (args, result.stderr))

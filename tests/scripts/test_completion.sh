@@ -41,7 +41,12 @@ expect "CHARACTER_BASIC" pipeline run --date 2026-11-22 CH
 expect "all" pipeline run al
 expect "CHARACTER_BASIC ITEM_EQUIPMENT OCID_LOOKUP RANKING_FETCH all" pipeline verify ""
 expect "CHARACTER_BASIC ITEM_EQUIPMENT OCID_LOOKUP RANKING_FETCH" pipeline status ""
-expect "gc run status stop verify" pipeline ""
+expect "cat gc run status stop verify" pipeline ""
+expect "cat" pipeline ca
+expect "ITEM_EQUIPMENT" pipeline cat it
+expect "CHARACTER_BASIC ITEM_EQUIPMENT OCID_LOOKUP RANKING_FETCH" pipeline cat ""
+expect "--date" pipeline cat ITEM_EQUIPMENT --da
+expect "" pipeline cat ITEM_EQUIPMENT ""
 expect "status stop" pipeline --config x.yaml st
 expect "status stop" pipeline -v --run-dir /tmp st
 expect "--resume" pipeline run ITEM_EQUIPMENT --res

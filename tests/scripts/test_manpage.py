@@ -45,7 +45,7 @@ class ManPageTest(unittest.TestCase):
 
     def test_every_command_has_its_entry(self):
         names = commands()
-        self.assertEqual(sorted(names), ["gc", "run", "status", "stop", "verify"])
+        self.assertEqual(sorted(names), ["cat", "gc", "run", "status", "stop", "verify"])
         for name in names:
             self.assertRegex(self.page, rf"(?m)^\.B {name}\b", f"no .B {name} entry under COMMANDS")
 
