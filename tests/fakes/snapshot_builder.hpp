@@ -1,5 +1,6 @@
 #pragma once
-// Publishes a snapshot (chunks, then the manifest) into a sink, as a finished phase run would have.
+// Publishes a snapshot (chunks, then the manifest and, when COMPLETED, _current.json) into a sink, as a finished
+// phase run would have.
 
 #include <optional>
 #include <string>
@@ -54,7 +55,7 @@ inline core::Manifest publish_snapshot(core::Sink& sink, const SnapshotSpec& spe
             manifest.chunks.push_back(*entry);
         }
     }
-    sink.put(prefix + std::string(core::k_manifest_name), core::manifest_to_json(manifest).dump(2));
+    core::publish_manifest(sink, manifest); // and _current.json when COMPLETED, as a run does
     return manifest;
 }
 

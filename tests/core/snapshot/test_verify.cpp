@@ -113,6 +113,7 @@ TEST_CASE("verify: each kind of damage names the file") {
              nlohmann::json manifest = nlohmann::json::parse(*s.get(p + "_manifest.json"));
              manifest["records"] = 4;
              s.put(p + "_manifest.json", manifest.dump());
+             s.put(core::current_key("2026-11-22", "RANKING_FETCH"), manifest.dump()); // kept in step
          },
          "_manifest.json: records says 4, the chunks hold 3"},
     };

@@ -157,6 +157,7 @@ TEST_CASE("the rendered text parses, and every family is a pipeline_ gauge with 
                                             "pipeline_phase_retries",
                                             "pipeline_phase_rejected",
                                             "pipeline_phase_empty",
+                                            "pipeline_phase_reused",
                                             "pipeline_phase_stop_reason",
                                             "pipeline_phase_duration_seconds",
                                             "pipeline_phase_last_success_timestamp_seconds",
