@@ -14,8 +14,11 @@
 #include "app/progress_display.hpp"
 #include "app/retry_summary.hpp"
 #include "core/fetch/curl_transport.hpp"
+#include "core/fetch/in_flight_budget.hpp"
+#include "core/fetch/transport_pool.hpp"
 #include "core/run/phase_runner.hpp"
 #include "core/state/checkpoint.hpp"
+#include "core/state/pace_file.hpp"
 #include "core/state/slot.hpp"
 #include "core/state/stop_signal.hpp"
 #include "core/util/error.hpp"
@@ -115,12 +118,18 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
     }
 
     core::StopWatcher watcher(run_dir);
-    core::RateLimiter limiter(config.api.rate_limit_per_sec);
+    // The pace is shared three ways (docs/pacing.md): the key's rate limit by every process of the run
+    // directory (the pace file), the in-flight budget and the connections by every phase of this process.
+    core::RateLimiter limiter(config.api.rate_limit_per_sec, std::make_unique<core::PaceFile>(run_dir));
+    core::InFlightBudget budget(core::InFlightBudget::Settings{
+        static_cast<std::size_t>(config.api.concurrency), config.api.rate_limit_per_sec,
+        static_cast<std::size_t>(config.api.max_connections)});
     core::PhaseEnvironment env;
     env.config = &config;
     env.run_dir = run_dir;
     env.watcher = &watcher;
     env.limiter = &limiter;
+    env.budget = &budget;
     core::ItemListCache item_lists;
     env.item_lists = &item_lists;
     env.make_sink = make_sink;
@@ -130,15 +139,14 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
         quota.emplace(run_dir, core::key_fingerprint(api_key), config.api.daily_quota);
         env.quota = &*quota;
     }
-    env.make_transport = [&config, api_key]() -> std::unique_ptr<core::Transport> {
-        core::CurlTransportOptions transport;
-        transport.max_connections = static_cast<std::size_t>(config.api.concurrency);
-        transport.timeout = std::chrono::milliseconds(config.api.timeout_ms);
-        transport.headers = {{"x-nxopen-api-key", api_key}, {"accept", "application/json"}};
-        transport.max_body_bytes = static_cast<std::size_t>(config.api.max_body_mb) * 1024 * 1024;
-        transport.ca_file = config.api.ca_file.string();
-        return std::make_unique<core::CurlTransport>(std::move(transport));
-    };
+    core::CurlTransportOptions transport;
+    transport.max_connections = static_cast<std::size_t>(core::in_flight_cap(config.api));
+    transport.timeout = std::chrono::milliseconds(config.api.timeout_ms);
+    transport.headers = {{"x-nxopen-api-key", api_key}, {"accept", "application/json"}};
+    transport.max_body_bytes = static_cast<std::size_t>(config.api.max_body_mb) * 1024 * 1024;
+    transport.ca_file = config.api.ca_file.string();
+    core::TransportPool connections(std::make_unique<core::CurlTransport>(std::move(transport)));
+    env.make_transport = [&connections] { return connections.client(); };
 
     // Operator-facing views of the phases' progress: the live block on a terminal, retry summaries in the
     // log, the Prometheus file. Each is fed from the phases' threads through on_progress.
