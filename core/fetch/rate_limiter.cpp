@@ -20,9 +20,10 @@ constexpr std::int64_t k_bucket_ns = 1'000'000;
 // milliseconds longer to arrive than the calls around them. The margin costs 0.5 % of the rate.
 constexpr std::int64_t k_window_buckets = 1005;
 constexpr std::int64_t k_ring = static_cast<std::int64_t>(PaceState::k_buckets);
-// Another caller may have passed a slightly later time than ours: a field this far past the limits is not
-// theirs but a corrupt file (or one from before a reboot, when CLOCK_MONOTONIC started again).
-constexpr std::int64_t k_slack_ns = 1'000'000'000;
+// Another caller may have passed a later time than ours (ours may have been read before a stall of this
+// thread): a field this far past the limits is not theirs but a corrupt file (or one from before a reboot,
+// when CLOCK_MONOTONIC started again).
+constexpr std::int64_t k_slack_ns = 5'000'000'000;
 constexpr std::int64_t k_max_ahead_ns = duration_cast<nanoseconds>(RateLimiter::k_max_ahead).count();
 
 std::int64_t interval_ns(double rate) {
