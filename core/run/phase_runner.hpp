@@ -27,8 +27,8 @@ struct PhaseEnvironment {
     RunDir run_dir{"."};
     StopWatcher* watcher = nullptr;
     RateLimiter* limiter = nullptr;                            ///< shared: the API's limit is per key
-    InFlightBudget* budget =
-        nullptr; ///< shared: requests in flight for the whole process; null: api.concurrency
+    /// Shared: the requests in flight of the whole process (null: api.concurrency for this phase alone).
+    InFlightBudget* budget = nullptr;
     std::function<std::unique_ptr<Transport>()> make_transport; ///< one per phase run
     std::function<std::unique_ptr<Sink>()> make_sink;           ///< one per phase run
     ItemListCache* item_lists = nullptr; ///< shared: sibling phases hold one copy of their item list; may be null

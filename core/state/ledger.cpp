@@ -98,17 +98,10 @@ json progress_to_json(const Progress& p) {
     for (const RetryClassInfo& info : k_retry_classes) {
         by_class[std::string(info.key)] = p.retries_by_class[static_cast<std::size_t>(info.retry_class)];
     }
-    return json{{"items_done", p.items_done},
-                {"items_total", p.items_total},
-                {"records", p.records},
-                {"chunks", p.chunks},
-                {"requests", p.requests},
-                {"retries", p.retries},
-                {"rejected", p.rejected},
-                {"empty", p.empty},
-                {"retries_by_class", by_class},
-                {"in_flight", p.in_flight},
-                {"in_flight_target", p.in_flight_target},
+    return json{{"items_done", p.items_done}, {"items_total", p.items_total}, {"records", p.records},
+                {"chunks", p.chunks},         {"requests", p.requests},       {"retries", p.retries},
+                {"rejected", p.rejected},     {"empty", p.empty},             {"retries_by_class", by_class},
+                {"in_flight", p.in_flight},   {"in_flight_target", p.in_flight_target},
                 {"answer_ms_p50", p.answer_ms_p50}};
 }
 
