@@ -58,7 +58,9 @@ void LocalPace::unlock() {
 }
 
 // The store's lock for one call, with the sequence bumped around an update: a writer killed between the two
-// bumps leaves an odd sequence, which the next user takes for a half-written state.
+// bumps leaves an odd sequence, which the next user takes for a half-written state. A process is killed between
+// two of its instructions, so only the compiler's order matters: signal fences keep the bumps around the update
+// (the lock, an flock system call, orders memory between processes).
 class RateLimiter::Locked {
   public:
     explicit Locked(PaceStore& store) : m_store(store), m_state(store.lock()) {}
@@ -68,10 +70,10 @@ class RateLimiter::Locked {
     PaceState& state() { return m_state; }
     void begin_update() {
         ++m_state.sequence;
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        std::atomic_signal_fence(std::memory_order_seq_cst);
     }
     void end_update() {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        std::atomic_signal_fence(std::memory_order_seq_cst);
         ++m_state.sequence;
     }
 
@@ -118,7 +120,7 @@ void RateLimiter::check(PaceState& state, std::int64_t now) const {
     spdlog::warn("rate limiter: pacing state reset: {}", problem);
     const std::uint64_t sequence = state.sequence | 1U;
     state.sequence = sequence;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     state.theoretical_arrival = 0;
     state.hold_until = 0;
     state.last_slot = 0;
@@ -126,7 +128,7 @@ void RateLimiter::check(PaceState& state, std::int64_t now) const {
     state.slowdown = 0;
     state.head_bucket = 0;
     std::fill(std::begin(state.buckets), std::end(state.buckets), 0U);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     state.sequence = sequence + 1;
 }
 
