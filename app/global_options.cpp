@@ -147,16 +147,18 @@ void setup_logging(const GlobalOptions& options) {
     spdlog::set_default_logger(logger);
 }
 
-std::vector<core::Phase> parse_phase_list(const std::string& name) {
-    std::string lower = name;
-    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower == "all") {
-        return {core::k_all_phases.begin(), core::k_all_phases.end()};
+std::vector<std::string> parse_phase_list(const core::Config& config, const std::string& name) {
+    std::vector<std::string> names;
+    if (core::to_lower(name) == "all") {
+        for (const core::PhaseDef& def : config.phases) {
+            names.push_back(def.name);
+        }
+    } else if (const core::PhaseDef* def = core::find_phase(config.phases, name)) {
+        names.push_back(def->name);
+    } else {
+        throw core::usage_error(core::invalid_phase_message(config.phases, name));
     }
-    if (const std::optional<core::Phase> phase = core::parse_phase(name)) {
-        return {*phase};
-    }
-    throw core::usage_error(core::invalid_phase_message(name));
+    return names;
 }
 
 } // namespace pipeline::app

@@ -6,7 +6,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/api/phase.hpp"
 #include "core/config/config.hpp"
 
 namespace pipeline::app {
@@ -32,8 +31,8 @@ core::Config load_config(const GlobalOptions& options);
 /// Sets up spdlog on stderr (and --log-file): text or JSON lines, level from -v/-q.
 void setup_logging(const GlobalOptions& options);
 
-/// Parses "PHASE" or "all" (case-insensitive) into phases in harvest order; throws core::Error (exit 2) with
-/// the INVALID_PHASE message otherwise.
-std::vector<core::Phase> parse_phase_list(const std::string& name);
+/// Parses "PHASE" or "all" (case-insensitive) into the names of configured phases, in phase order; throws
+/// core::Error (exit 2) with the INVALID_PHASE message otherwise.
+std::vector<std::string> parse_phase_list(const core::Config& config, const std::string& name);
 
 } // namespace pipeline::app

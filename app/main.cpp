@@ -14,6 +14,7 @@
 
 #include "app/gc_command.hpp"
 #include "app/global_options.hpp"
+#include "app/phases_command.hpp"
 #include "app/run_command.hpp"
 #include "app/status_command.hpp"
 #include "app/stop_command.hpp"
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
     CLI::App* status = app::add_status_command(app, status_options);
     CLI::App* verify = app::add_verify_command(app, verify_options);
     CLI::App* gc = app::add_gc_command(app, gc_options);
+    CLI::App* phases = app::add_phases_command(app);
     app.footer("Environment: PIPELINE_CONFIG (config file), the API key in the variable api.key_env names\n"
                "(default NEXON_API_KEY), NO_COLOR (no colour in status).\n"
                "Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 stopped, 4 phase already running,\n"
@@ -118,6 +120,9 @@ int main(int argc, char** argv) {
         }
         if (gc->parsed()) {
             return check_stdout(app::gc_command(global, gc_options));
+        }
+        if (phases->parsed()) {
+            return check_stdout(app::phases_command(global));
         }
     } catch (const core::Error& e) {
         report_error(e.what());

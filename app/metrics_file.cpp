@@ -19,7 +19,7 @@ namespace {
 // The newest COMPLETED run of `phase` among the checkpoints, for when the ledger's latest run of the phase is
 // not a success (a run in progress took its slot). Its checkpoint is last written as the run finishes, so the
 // file's time is the finish time. Looks at the newest few runs only.
-std::optional<std::int64_t> last_success_from_checkpoints(const core::RunDir& run_dir, core::Phase phase) {
+std::optional<std::int64_t> last_success_from_checkpoints(const core::RunDir& run_dir, const std::string& phase) {
     std::vector<std::pair<std::string, std::filesystem::path>> candidates; // run id, file
     for (const core::CheckpointFile& file : core::list_checkpoints(run_dir, phase)) {
         candidates.emplace_back(file.run_id, file.path);
@@ -42,11 +42,16 @@ std::optional<std::int64_t> last_success_from_checkpoints(const core::RunDir& ru
 
 } // namespace
 
-MetricsFile::MetricsFile(std::filesystem::path path, core::RunDir run_dir, milliseconds interval)
+MetricsFile::MetricsFile(std::filesystem::path path, core::RunDir run_dir, const std::vector<core::PhaseDef>& phases,
+                         milliseconds interval)
     : m_path(path.lexically_normal()), m_run_dir(std::move(run_dir)), m_interval(interval) {
+    for (const core::PhaseDef& def : phases) {
+        m_phases.push_back(def.name);
+    }
     try {
         const core::LedgerEntries entries = core::Ledger(m_run_dir).read();
-        for (const core::LedgerEntry& entry : entries) {
+        for (const std::string& phase : m_phases) {
+            const core::LedgerEntry entry = core::entry_of(entries, phase);
             std::optional<std::int64_t> success = core::completed_at_unix(entry);
             if (!success) {
                 success = last_success_from_checkpoints(m_run_dir, entry.phase);
@@ -117,7 +122,8 @@ void MetricsFile::write() {
         // Only the snapshot is taken under the lock: the phases' progress callbacks wait on it, and the write
         // below fsyncs.
         const std::lock_guard lock(m_mutex);
-        for (const core::LedgerEntry& from_ledger : entries) {
+        for (const std::string& phase : m_phases) {
+            const core::LedgerEntry from_ledger = core::entry_of(entries, phase);
             core::PhaseMetrics metrics;
             const auto live = m_live.find(from_ledger.phase);
             // This process's own snapshot is fresher than the ledger, unless another run took the slot since.

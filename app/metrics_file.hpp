@@ -1,7 +1,7 @@
 #pragma once
 // --metrics-file / metrics_file: the Prometheus textfile of `run`, replaced atomically every few seconds, at
-// every phase end and when the run ends, covering all four phases (the ledger for those this process does not
-// run).
+// every phase end and when the run ends, covering every configured phase (the ledger for those this process
+// does not run).
 
 #include <chrono>
 #include <condition_variable>
@@ -11,6 +11,9 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "core/config/phase_def.hpp"
 
 #include "core/state/ledger.hpp"
 #include "core/state/run_dir.hpp"
@@ -23,7 +26,7 @@ class MetricsFile {
     /// Remembers the newest successes the ledger and checkpoints know of, writes the file once and starts
     /// the thread. Write failures are logged (once until a write succeeds again), never thrown: metrics must
     /// not fail a harvest.
-    MetricsFile(std::filesystem::path path, core::RunDir run_dir,
+    MetricsFile(std::filesystem::path path, core::RunDir run_dir, const std::vector<core::PhaseDef>& phases,
                 std::chrono::milliseconds interval = std::chrono::milliseconds(2000));
     ~MetricsFile();
     MetricsFile(const MetricsFile&) = delete;
@@ -45,8 +48,9 @@ class MetricsFile {
     std::chrono::milliseconds m_interval;
     std::mutex m_mutex;
     std::condition_variable m_wake;
-    std::map<core::Phase, core::LedgerEntry> m_live;
-    std::map<core::Phase, std::int64_t> m_last_success;
+    std::vector<std::string> m_phases; // the configured phases, in phase order
+    std::map<std::string, core::LedgerEntry, std::less<>> m_live;
+    std::map<std::string, std::int64_t, std::less<>> m_last_success;
     bool m_pending = false;
     bool m_quit = false;
     std::mutex m_write_mutex;

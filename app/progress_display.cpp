@@ -83,7 +83,7 @@ std::string ProgressDisplay::render(const Row& row) {
         text, sizeof text,
         "%-15s [%s] %5.1f%%  %llu/%llu items  %llu records  %s req/s  in flight %llu/%llu  answer %s  "
         "%llu retries  ETA %s",
-        std::string(core::phase_name(row.entry.phase)).c_str(), bar.c_str(), share * 100,
+        row.entry.phase.c_str(), bar.c_str(), share * 100,
         static_cast<unsigned long long>(p.items_done), static_cast<unsigned long long>(p.items_total),
         static_cast<unsigned long long>(p.records),
         have_rate ? std::to_string(static_cast<long long>(requests_per_second + 0.5)).c_str() : "--",

@@ -48,7 +48,7 @@ class ProgressDisplay {
     std::chrono::milliseconds m_interval;
     std::mutex m_mutex;
     std::condition_variable m_wake;
-    std::map<core::Phase, Row> m_rows;
+    std::map<std::string, Row, std::less<>> m_rows;
     bool m_quit = false;
     std::thread m_thread;
 };

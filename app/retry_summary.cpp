@@ -55,7 +55,7 @@ void RetrySummary::update(const core::LedgerEntry& entry) {
             causes += (causes.empty() ? "" : ", ") + std::string(info.label) + ": " + std::to_string(count);
         }
     }
-    spdlog::info("{}: {} {} in the last {} s ({})", core::phase_name(entry.phase), d.retries,
+    spdlog::info("{}: {} {} in the last {} s ({})", entry.phase, d.retries,
                  d.retries == 1 ? "retry" : "retries", std::max<long long>(1, std::lround(report->second)),
                  causes);
 }

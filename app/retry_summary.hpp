@@ -29,7 +29,7 @@ class RetrySummary {
 
     std::chrono::seconds m_interval;
     std::mutex m_mutex;
-    std::map<core::Phase, Window> m_windows;
+    std::map<std::string, Window, std::less<>> m_windows;
 };
 
 } // namespace pipeline::app

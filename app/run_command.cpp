@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -28,13 +29,13 @@
 
 namespace pipeline::app {
 
-using core::Phase;
 using core::RunState;
 
 CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
-    CLI::App* run = app.add_subcommand("run", "Harvest one phase, or all four in order");
+    CLI::App* run = app.add_subcommand("run", "Harvest one phase, or all of them in order");
     run->add_option("phase", options.phase,
-                    "RANKING_FETCH, OCID_LOOKUP, CHARACTER_BASIC, ITEM_EQUIPMENT or all (case-insensitive)")
+                    "A phase of the config (pipeline.yaml's phases:, by default RANKING_FETCH, OCID_LOOKUP, "
+                    "CHARACTER_BASIC, ITEM_EQUIPMENT) or all (case-insensitive)")
         ->required();
     run->add_option("--date", options.date, "Snapshot date YYYY-MM-DD (default: yesterday in Asia/Seoul)");
     run->add_flag(
@@ -62,23 +63,22 @@ struct Runner {
     bool resume;
     bool all;
 
-    core::PhaseOutcome run(Phase phase) {
+    core::PhaseOutcome run(const core::PhaseDef& def) {
         bool resume_this = resume;
         if (resume && all) {
             // `run all --resume`: resume what was interrupted, keep what completed, start what never ran.
-            const std::optional<core::Checkpoint> latest = core::find_latest(env.run_dir, phase, date);
+            const std::optional<core::Checkpoint> latest = core::find_latest(env.run_dir, def.name, date);
             if (latest && latest->state == RunState::Completed) {
-                const core::ScopedLogContext context(std::string(core::phase_name(phase)), latest->run_id);
-                spdlog::info("{}: run {} already COMPLETED for {}; kept", core::phase_name(phase),
-                             latest->run_id, date);
-                return core::PhaseOutcome{phase, RunState::Completed, latest->run_id, ""};
+                const core::ScopedLogContext context(def.name, latest->run_id);
+                spdlog::info("{}: run {} already COMPLETED for {}; kept", def.name, latest->run_id, date);
+                return core::PhaseOutcome{def.name, RunState::Completed, latest->run_id, ""};
             }
-            resume_this = core::find_resumable(env.run_dir, phase, date).has_value();
+            resume_this = core::find_resumable(env.run_dir, def.name, date).has_value();
         }
         core::StopFlag stop;
         const core::SignalStopper::Registration registration = signals.add(stop);
-        const core::ScopedLogContext context(std::string(core::phase_name(phase)), "");
-        return core::run_phase(env, phase, date, resume_this, stop);
+        const core::ScopedLogContext context(def.name, "");
+        return core::run_phase(env, def, date, resume_this, stop);
     }
 };
 
@@ -93,27 +93,99 @@ int exit_code_of(const std::vector<core::PhaseOutcome>& outcomes) {
     return static_cast<int>(stopped ? core::ExitCode::Stopped : core::ExitCode::Ok);
 }
 
+// The process's one HTTP transport, which every phase's client of the TransportPool shares (docs/pacing.md).
+std::unique_ptr<core::Transport> make_transport(const core::Config& config, const std::string& api_key) {
+    core::CurlTransportOptions transport;
+    transport.max_connections = static_cast<std::size_t>(core::in_flight_cap(config.api));
+    transport.timeout = std::chrono::milliseconds(config.api.timeout_ms);
+    transport.headers = {{"x-nxopen-api-key", api_key}, {"accept", "application/json"}};
+    transport.max_body_bytes = static_cast<std::size_t>(config.api.max_body_mb) * 1024 * 1024;
+    transport.ca_file = config.api.ca_file.string();
+    return std::make_unique<core::CurlTransport>(std::move(transport));
+}
+
+// Operator-facing views of the phases' progress: the live block on a terminal, retry summaries in the log,
+// the Prometheus file. Each is fed from the phases' threads through on_progress.
+struct ProgressViews {
+    RetrySummary retry_summary;
+    std::optional<ProgressDisplay> display;
+    std::optional<MetricsFile> metrics;
+
+    ProgressViews(const GlobalOptions& global, const std::filesystem::path& metrics_path,
+                  const core::RunDir& run_dir, const core::Config& config) {
+        if (Console::instance().interactive() && !global.quiet) {
+            display.emplace(Console::instance());
+        }
+        if (!metrics_path.empty()) {
+            metrics.emplace(metrics_path, run_dir, config.phases);
+        }
+    }
+    void update(const core::LedgerEntry& entry) {
+        retry_summary.update(entry);
+        if (display) {
+            display->update(entry);
+        }
+        if (metrics) {
+            metrics->update(entry);
+        }
+    }
+    void finish() {
+        display.reset();
+        if (metrics) {
+            metrics->finish();
+        }
+    }
+};
+
+// The upstream of `def` among the phases of this command that did not complete, if any.
+const core::PhaseOutcome* unfinished_upstream(const core::PhaseDef& def, const std::vector<core::PhaseOutcome>& outcomes) {
+    const auto up = std::ranges::find(outcomes, def.upstream, &core::PhaseOutcome::phase);
+    return up != outcomes.end() && up->state != RunState::Completed ? &*up : nullptr;
+}
+
+// Runs the waves one after the other, the phases of a wave side by side. A phase whose upstream did not
+// complete in this command is not started (nor, in turn, what reads it).
+std::vector<core::PhaseOutcome> run_in_waves(const core::Config& config, const std::vector<std::string>& phases,
+                                             const std::function<core::PhaseOutcome(const core::PhaseDef&)>& run) {
+    std::vector<core::PhaseOutcome> outcomes;
+    for (const std::vector<std::string>& wave : core::run_waves(config.phases, phases)) {
+        std::vector<std::future<core::PhaseOutcome>> side_by_side;
+        for (const std::string& name : wave) {
+            const core::PhaseDef& def = *core::find_phase(config.phases, name);
+            if (const core::PhaseOutcome* up = unfinished_upstream(def, outcomes)) {
+                spdlog::warn("{} ended {}: {} is not started", up->phase, core::state_name(up->state), def.name);
+                outcomes.push_back(core::PhaseOutcome{def.name, up->state, "", "its upstream did not complete"});
+                continue;
+            }
+            side_by_side.push_back(std::async(std::launch::async, run, std::cref(def)));
+        }
+        for (std::future<core::PhaseOutcome>& outcome : side_by_side) {
+            outcomes.push_back(outcome.get());
+        }
+    }
+    return outcomes;
+}
+
 } // namespace
 
 int run_command(const GlobalOptions& global, const RunOptions& options) {
     // Before any thread starts, so that every thread inherits SIGINT/SIGTERM blocked.
     core::SignalStopper signals;
     const core::Config config = load_config(global);
-    const std::vector<Phase> phases = parse_phase_list(options.phase);
+    const std::vector<std::string> phases = parse_phase_list(config, options.phase);
     const std::string date = options.date.empty() ? core::format_date(core::api_yesterday(core::calendar_now()))
                                                   : options.date;
     if (const std::optional<std::string> problem = core::check_api_date(date, core::calendar_now())) {
         throw core::usage_error(*problem);
     }
     const std::string api_key = core::secret_from_env(config.api.key_env, "API key");
-    auto make_sink = sinks::sink_factory(config);
 
     const core::RunDir run_dir(config.run_dir);
     run_dir.create();
     // Every slot is taken before anything runs, so that a busy phase fails the command at once (exit 4); each
     // is released as soon as its phase ends, so that a stopped phase can be resumed while the others go on.
-    std::map<Phase, core::FileLock> slots;
-    for (Phase phase : phases) {
+    std::map<std::string, core::FileLock, std::less<>> slots;
+    for (const std::string& phase : phases) {
         slots.emplace(phase, core::take_slot(run_dir, phase));
     }
 
@@ -124,85 +196,40 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
     core::InFlightBudget budget(core::InFlightBudget::Settings{
         static_cast<std::size_t>(config.api.concurrency), config.api.rate_limit_per_sec,
         static_cast<std::size_t>(config.api.max_connections)});
+    core::TransportPool connections(make_transport(config, api_key));
+    core::ItemListCache item_lists;
     core::PhaseEnvironment env;
     env.config = &config;
     env.run_dir = run_dir;
     env.watcher = &watcher;
     env.limiter = &limiter;
     env.budget = &budget;
-    core::ItemListCache item_lists;
     env.item_lists = &item_lists;
-    env.make_sink = make_sink;
+    env.make_sink = sinks::sink_factory(config);
+    env.make_transport = [&connections] { return connections.client(); };
     // Every phase and process sharing the run directory draws on one budget per key and API-calendar day.
     std::optional<core::DailyQuota> quota;
     if (config.api.daily_quota > 0) {
-        quota.emplace(run_dir, core::key_fingerprint(api_key), config.api.daily_quota);
+        // Claimed a tenth of a second's calls at a time (one fsync each), and never more than a thousandth of
+        // the budget, which is what a crash may cost it.
+        const auto batch = static_cast<std::uint64_t>(
+            std::min(config.api.rate_limit_per_sec / 10, static_cast<double>(config.api.daily_quota) / 1000));
+        quota.emplace(run_dir, core::key_fingerprint(api_key), config.api.daily_quota, batch);
         env.quota = &*quota;
     }
-    core::CurlTransportOptions transport;
-    transport.max_connections = static_cast<std::size_t>(core::in_flight_cap(config.api));
-    transport.timeout = std::chrono::milliseconds(config.api.timeout_ms);
-    transport.headers = {{"x-nxopen-api-key", api_key}, {"accept", "application/json"}};
-    transport.max_body_bytes = static_cast<std::size_t>(config.api.max_body_mb) * 1024 * 1024;
-    transport.ca_file = config.api.ca_file.string();
-    core::TransportPool connections(std::make_unique<core::CurlTransport>(std::move(transport)));
-    env.make_transport = [&connections] { return connections.client(); };
-
-    // Operator-facing views of the phases' progress: the live block on a terminal, retry summaries in the
-    // log, the Prometheus file. Each is fed from the phases' threads through on_progress.
-    RetrySummary retry_summary;
-    std::optional<ProgressDisplay> display;
-    if (Console::instance().interactive() && !global.quiet) {
-        display.emplace(Console::instance());
-    }
-    const std::filesystem::path metrics_path =
-        options.metrics_file.empty() ? config.metrics_file : std::filesystem::path(options.metrics_file);
-    std::optional<MetricsFile> metrics;
-    if (!metrics_path.empty()) {
-        metrics.emplace(metrics_path, run_dir);
-    }
-    env.on_progress = [&](const core::LedgerEntry& entry) {
-        retry_summary.update(entry);
-        if (display) {
-            display->update(entry);
-        }
-        if (metrics) {
-            metrics->update(entry);
-        }
-    };
+    ProgressViews views(global, options.metrics_file.empty() ? config.metrics_file : std::filesystem::path(options.metrics_file),
+                        run_dir, config);
+    env.on_progress = [&views](const core::LedgerEntry& entry) { views.update(entry); };
 
     Runner runner{env, signals, date, options.resume, phases.size() > 1};
     std::mutex slots_mutex;
-    auto run_and_release = [&](Phase phase) {
-        core::PhaseOutcome outcome = runner.run(phase);
+    const std::vector<core::PhaseOutcome> outcomes = run_in_waves(config, phases, [&](const core::PhaseDef& def) {
+        core::PhaseOutcome outcome = runner.run(def);
         const std::lock_guard lock(slots_mutex);
-        slots.erase(phase);
+        slots.erase(def.name);
         return outcome;
-    };
-    std::vector<core::PhaseOutcome> outcomes;
-    for (const std::vector<Phase>& wave : core::run_waves(phases)) {
-        if (!outcomes.empty()) {
-            const auto unfinished = std::ranges::find_if(
-                outcomes, [](const core::PhaseOutcome& o) { return o.state != RunState::Completed; });
-            if (unfinished != outcomes.end()) {
-                spdlog::warn("{} ended {}: the phases after it are not started", core::phase_name(unfinished->phase),
-                             core::state_name(unfinished->state));
-                break;
-            }
-        }
-        std::vector<std::future<core::PhaseOutcome>> side_by_side;
-        for (std::size_t i = 1; i < wave.size(); ++i) {
-            side_by_side.push_back(std::async(std::launch::async, run_and_release, wave[i]));
-        }
-        outcomes.push_back(run_and_release(wave.front()));
-        for (std::future<core::PhaseOutcome>& other : side_by_side) {
-            outcomes.push_back(other.get());
-        }
-    }
-    display.reset();
-    if (metrics) {
-        metrics->finish();
-    }
+    });
+    views.finish();
     return exit_code_of(outcomes);
 }
 

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/phase_def.hpp"
 #include "core/state/checkpoint.hpp"
 #include "core/state/ledger.hpp"
 #include "core/state/metrics.hpp"
@@ -121,7 +122,7 @@ std::vector<std::string> row_of(const LedgerEntry& e) {
         when = core::is_terminal(e.state) && !e.finished_at.empty() ? "finished " + age(e.finished_at)
                                                                     : "updated " + age(e.updated_at);
     }
-    return {std::string(core::phase_name(e.phase)),
+    return {e.phase,
             std::string(core::state_name(e.state)) + (stopping(e) ? "*" : ""),
             or_dash(e.run_id),
             or_dash(e.date),
@@ -198,7 +199,7 @@ void print_table(const std::vector<LedgerEntry>& entries, bool colour_on) {
     }
 }
 
-void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour_on) {
+void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, const core::PhaseDef* def, bool colour_on) {
     const core::Progress& p = e.progress;
     // The checkpoint knows what the ledger does not: the upstream run read, and what is committed for good.
     std::optional<core::Checkpoint> checkpoint;
@@ -217,7 +218,7 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour
         }
     }
     const std::string state = std::string(core::state_name(e.state));
-    std::printf("phase:           %s\n", std::string(core::phase_name(e.phase)).c_str());
+    std::printf("phase:           %s\n", e.phase.c_str());
     std::printf("state:           %s%s%s\n", colour_on ? colour(e.state) : "", state.c_str(),
                 colour_on && *colour(e.state) != '\0' ? "\033[0m" : "");
     std::printf("run id:          %s\n", or_dash(e.run_id).c_str());
@@ -235,9 +236,11 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour
         std::printf("stop reason:     %s\n", stop_reason_text(e.stop_reason).c_str());
     }
     std::string upstream = "-";
-    if (const std::optional<core::Phase> up = core::upstream_of(e.phase)) {
-        const std::string id = checkpoint ? checkpoint->upstream_run_id : e.upstream_run_id;
-        upstream = std::string(core::phase_name(*up)) + " " + or_dash(id);
+    const std::string upstream_run = checkpoint ? checkpoint->upstream_run_id : e.upstream_run_id;
+    if (def == nullptr) {
+        upstream = or_dash(upstream_run) + " (the phase is no longer configured)";
+    } else if (!def->upstream.empty()) {
+        upstream = def->upstream + " " + or_dash(upstream_run);
     }
     std::printf("upstream run:    %s\n", upstream.c_str());
     std::printf("sink:            %s\n", or_dash(e.sink).c_str());
@@ -263,6 +266,8 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour
     std::printf("requests:        %llu (%llu retries%s)\n", static_cast<unsigned long long>(p.requests),
                 static_cast<unsigned long long>(p.retries), by_class.empty() ? "" : (":" + by_class.substr(1)).c_str());
     std::printf("empty answers:   %llu\n", static_cast<unsigned long long>(p.empty));
+    std::printf("reused:          %llu (copied from an earlier date's snapshot)\n",
+                static_cast<unsigned long long>(p.reused));
     if (p.requests > 0) {
         // The pace (docs/pacing.md): as of the last ledger update of a running phase, the last one of a
         // finished one.
@@ -275,28 +280,38 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, bool colour
     std::printf("last error:      %s\n", e.error ? e.error->c_str() : "-");
     if (e.state == core::RunState::Stopped || e.state == core::RunState::Failed) {
         std::printf("resume with:     pipeline run %s --date %s --resume\n",
-                    std::string(core::phase_name(e.phase)).c_str(), e.date.c_str());
+                    e.phase.c_str(), e.date.c_str());
     }
+}
+
+// The phases to show: every configured one in phase order, or the one asked for, which may also be a phase
+// no longer configured that the ledger still holds.
+std::vector<std::string> shown_phases(const core::Config& config, const core::LedgerEntries& ledger,
+                                      const std::string& asked) {
+    std::vector<std::string> phases;
+    if (asked.empty()) {
+        for (const core::PhaseDef& def : config.phases) {
+            phases.push_back(def.name);
+        }
+    } else if (const core::PhaseDef* def = core::find_phase(config.phases, asked)) {
+        phases.push_back(def->name);
+    } else if (std::ranges::find(ledger, core::to_upper(asked), &LedgerEntry::phase) != ledger.end()) {
+        phases.push_back(core::to_upper(asked));
+    } else {
+        throw core::usage_error(core::invalid_phase_message(config.phases, asked));
+    }
+    return phases;
 }
 
 } // namespace
 
 int status_command(const GlobalOptions& global, const StatusOptions& options) {
-    std::optional<core::Phase> only;
-    if (!options.phase.empty()) {
-        only = core::parse_phase(options.phase);
-        if (!only) {
-            throw core::usage_error(core::invalid_phase_message(options.phase));
-        }
-    }
     const core::Config config = load_config(global);
     const core::RunDir run_dir(config.run_dir);
     const core::LedgerEntries raw = core::Ledger(run_dir).read();
     std::vector<LedgerEntry> entries;
-    for (const LedgerEntry& entry : raw) {
-        if (!only || entry.phase == *only) {
-            entries.push_back(core::effective_entry(entry));
-        }
+    for (const std::string& phase : shown_phases(config, raw, options.phase)) {
+        entries.push_back(core::effective_entry(core::entry_of(raw, phase)));
     }
     const std::optional<core::QuotaUse> quota = quota_use(config, run_dir);
     if (options.json) {
@@ -316,8 +331,8 @@ int status_command(const GlobalOptions& global, const StatusOptions& options) {
         for (const LedgerEntry& entry : entries) {
             shown.push_back(printable(entry));
         }
-        if (only) {
-            print_detail(run_dir, shown.front(), use_colour());
+        if (!options.phase.empty()) {
+            print_detail(run_dir, shown.front(), core::find_phase(config.phases, shown.front().phase), use_colour());
         } else {
             print_table(shown, use_colour());
         }

@@ -14,7 +14,6 @@
 namespace pipeline::app {
 
 using namespace std::chrono;
-using core::Phase;
 
 namespace {
 
@@ -60,13 +59,13 @@ CLI::App* add_stop_command(CLI::App& app, StopOptions& options) {
 namespace {
 
 struct Requested {
-    Phase phase;
+    std::string phase;
     std::string run_id;
 };
 
 // True once the run is over: a terminal state, another run in the slot, or its process gone.
 bool has_ended(const core::LedgerEntries& entries, const Requested& request) {
-    const core::LedgerEntry entry = core::effective_entry(entries[static_cast<std::size_t>(request.phase)]);
+    const core::LedgerEntry entry = core::effective_entry(core::entry_of(entries, request.phase));
     return entry.run_id != request.run_id || core::is_terminal(entry.state);
 }
 
@@ -74,22 +73,21 @@ bool has_ended(const core::LedgerEntries& entries, const Requested& request) {
 } // namespace
 
 int stop_command(const GlobalOptions& global, const StopOptions& options) {
-    const std::vector<Phase> phases = parse_phase_list(options.phase);
     const core::Config config = load_config(global);
+    const std::vector<std::string> phases = parse_phase_list(config, options.phase);
     const core::RunDir run_dir(config.run_dir);
     std::vector<Requested> requested;
-    for (Phase phase : phases) {
+    for (const std::string& phase : phases) {
         std::optional<std::string> run_id;
         try {
             run_id = core::request_stop(run_dir, phase);
         } catch (const core::Error& e) {
-            throw core::Error(core::ExitCode::Failed, "could not request a stop of " +
-                                                          std::string(core::phase_name(phase)) + ": " + e.what());
+            throw core::Error(core::ExitCode::Failed, "could not request a stop of " + phase + ": " + e.what());
         }
         if (!run_id) {
-            std::cout << "NOT_RUNNING " << core::phase_name(phase) << std::endl;
+            std::cout << "NOT_RUNNING " << phase << std::endl;
         } else {
-            std::cout << "STOP_REQUESTED " << core::phase_name(phase) << " " << *run_id << std::endl;
+            std::cout << "STOP_REQUESTED " << phase << " " << *run_id << std::endl;
             requested.push_back({phase, *run_id});
         }
     }

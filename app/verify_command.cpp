@@ -33,7 +33,7 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
 
 int verify_command(const GlobalOptions& global, const VerifyOptions& options) {
     const core::Config config = load_config(global);
-    const std::vector<core::Phase> phases = parse_phase_list(options.phase);
+    const std::vector<std::string> phases = parse_phase_list(config, options.phase);
     const std::string date = options.date.empty()
                                  ? core::format_date(core::api_yesterday(std::chrono::system_clock::now()))
                                  : options.date;
@@ -44,7 +44,7 @@ int verify_command(const GlobalOptions& global, const VerifyOptions& options) {
 
     bool all_ok = true;
     nlohmann::json results = nlohmann::json::array();
-    for (const core::Phase phase : phases) {
+    for (const std::string& phase : phases) {
         const core::VerifyResult result = core::verify_phase(*sink, phase, date);
         all_ok = all_ok && result.status == core::VerifyStatus::Ok;
         if (!options.json) {
@@ -52,7 +52,7 @@ int verify_command(const GlobalOptions& global, const VerifyOptions& options) {
             std::cout << core::escape_controls(core::verify_line(result)) << std::endl;
             continue;
         }
-        nlohmann::json item{{"phase", core::phase_name(phase)},
+        nlohmann::json item{{"phase", phase},
                             {"status", core::verify_status_name(result.status)},
                             {"run_id", result.run_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.run_id)},
                             {"state", result.state.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.state)},

@@ -1,33 +1,32 @@
 #pragma once
-// What the API's answers look like and the records each phase writes from them (docs/contract.md,
-// "Records"). The phase table (phase.hpp) names one answer check and one record builder per phase.
+// What a phase's answers must hold and the records it writes from them (docs/contract.md §1, "record",
+// "rows", "expect"). Answers are spliced verbatim: big integers, Korean text and key order survive.
 
+#include <functional>
+#include <optional>
 #include <string_view>
 
-#include "core/api/phase.hpp"
+#include "core/api/items.hpp"
+#include "core/config/phase_def.hpp"
 
 namespace pipeline::core {
 
-/// A ranking page: an object with a "ranking" array.
-bool ranking_answer_ok(std::string_view body);
-/// An id answer: an object with a non-empty "ocid" string.
-bool ocid_answer_ok(std::string_view body);
-/// A detail answer (basic, item-equipment): any JSON object.
-bool detail_answer_ok(std::string_view body);
+/// Receives each record (one JSON object, no newline) a builder makes from an answer.
+using EmitRecord = std::function<void(std::string_view)>;
 
-/// RANKING_FETCH: each ranking entry as the API returns it, keys in the API's order.
-bool ranking_records(std::string_view key, std::string_view date, std::string_view body, const RecordSink& emit);
-/// OCID_LOOKUP: {"character_name": key, "ocid": ...}.
-bool ocid_record(std::string_view key, std::string_view date, std::string_view body, const RecordSink& emit);
-/// CHARACTER_BASIC and ITEM_EQUIPMENT: {"ocid": key, "date": date, "data": <the body verbatim>}.
-bool detail_record(std::string_view key, std::string_view date, std::string_view body, const RecordSink& emit);
+/// True when a 200 answer (already known to be a JSON object) has what the phase's records need: an array
+/// `rows` when the phase has rows, a non-empty string `expect` when it expects one. An answer it refuses is
+/// retried like a bad body.
+bool answer_ok(const PhaseDef& def, std::string_view body);
 
-/// True when a 200 answer has what the phase's records need (the phase table's answer check).
-bool has_expected_shape(Phase phase, std::string_view body);
+/// The number of elements of the answer's `rows` array; nullopt when the phase has no rows or the answer
+/// has no such array. A page with none ends its pages early.
+std::optional<std::size_t> answer_rows(const PhaseDef& def, std::string_view body);
 
-/// Turns a 200 answer for item `key` into records through the phase table; false when the answer does not
-/// have the shape the API promises (has_expected_shape lets the fetch loop retry such answers first).
-bool make_records(Phase phase, std::string_view key, std::string_view date, std::string_view body,
-                  const RecordSink& emit);
+/// Turns a checked answer for an item with fields `item` into records: each element of `rows`; or
+/// {<item fields>, "date": date, "data": <answer>} (wrap); or the item's fields then the answer's (merge).
+/// False when the answer does not have the shape answer_ok promises.
+bool make_records(const PhaseDef& def, const ItemFields& item, std::string_view date, std::string_view body,
+                  const EmitRecord& emit);
 
 } // namespace pipeline::core

@@ -12,6 +12,8 @@
 #include <optional>
 #include <vector>
 
+#include "core/config/phase_reader.hpp"
+#include "core/config/yaml_reader.hpp"
 #include "core/util/error.hpp"
 
 namespace pipeline::core {
@@ -51,141 +53,6 @@ std::optional<Compression> parse_compression(std::string_view name) {
 }
 
 namespace {
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) {
-        row[j] = j;
-    }
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
-// True when a URL has a user-info part ("user:password@host"): an '@' in its authority, which ends at the
-// first '/', '?' or '#' after "scheme://" (or at the start when there is no scheme).
-bool has_userinfo(std::string_view url) {
-    const std::size_t scheme = url.find("://");
-    const std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
-    const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-    return authority.find('@') != std::string_view::npos;
-}
-
-// Walks the YAML tree and turns every problem into "file:line: message".
-class Reader {
-  public:
-    explicit Reader(std::string file) : m_file(std::move(file)) {}
-
-    [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
-        const YAML::Mark mark = node.Mark();
-        const std::string where = mark.line >= 0 ? ":" + std::to_string(mark.line + 1) : "";
-        throw usage_error(m_file + where + ": " + message);
-    }
-
-    // Rejects keys that are not in `allowed`, suggesting the closest allowed one.
-    void check_keys(const YAML::Node& map, const std::string& section,
-                    std::initializer_list<std::string_view> allowed) const {
-        if (!map.IsMap()) {
-            fail(map, "'" + section + "' must be a mapping of keys");
-        }
-        for (const auto& entry : map) {
-            // A complex key ("? {a: 1}: x") is valid YAML, but as<std::string>() would throw yaml-cpp's own
-            // exception, which names no file (found by tests/fuzz/fuzz_config.cpp).
-            if (!entry.first.IsScalar()) {
-                fail(entry.first, "keys" + std::string(section.empty() ? "" : " under '" + section + "'") +
-                                      " must be plain names");
-            }
-            const std::string key = entry.first.as<std::string>();
-            if (std::ranges::find(allowed, key) != allowed.end()) {
-                continue;
-            }
-            std::string message = "unknown key '" + key + "'" + (section.empty() ? "" : " under '" + section + "'");
-            const auto best = std::ranges::min_element(
-                allowed, {}, [&](std::string_view candidate) { return edit_distance(key, candidate); });
-            if (best != allowed.end() && edit_distance(key, *best) <= 3) {
-                message += " (did you mean '" + std::string(*best) + "'?)";
-            }
-            fail(entry.first, message);
-        }
-    }
-
-    template <typename T> T get(const YAML::Node& node, const std::string& key, std::string_view type) const {
-        if (!node.IsScalar()) {
-            fail(node, "'" + key + "' must be " + std::string(type));
-        }
-        try {
-            return node.as<T>();
-        } catch (const YAML::Exception&) {
-            fail(node, "'" + key + "' must be " + std::string(type) + ", got '" + node.Scalar() + "'");
-        }
-    }
-
-    std::string string(const YAML::Node& node, const std::string& key) const {
-        std::string value = get<std::string>(node, key, "a string");
-        if (value.empty()) {
-            fail(node, "'" + key + "' must not be empty");
-        }
-        return value;
-    }
-
-    long long integer(const YAML::Node& node, const std::string& key, long long min, long long max) const {
-        const long long value = get<long long>(node, key, "a whole number");
-        if (value < min || value > max) {
-            fail(node, "'" + key + "' must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                           ", got " + std::to_string(value));
-        }
-        return value;
-    }
-
-    double number(const YAML::Node& node, const std::string& key, double min, double max) const {
-        const double value = get<double>(node, key, "a number");
-        if (!(value >= min && value <= max)) {
-            std::ostringstream range;
-            range << "'" << key << "' must be between " << min << " and " << max << ", got " << node.Scalar();
-            fail(node, range.str());
-        }
-        return value;
-    }
-
-    std::string env_name(const YAML::Node& node, const std::string& key) const {
-        std::string value = string(node, key);
-        const bool valid = std::ranges::all_of(value, [](char c) {
-            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-        });
-        if (!valid || (value[0] >= '0' && value[0] <= '9')) {
-            fail(node, "'" + key + "' must name an environment variable (letters, digits, '_'), got '" + value +
-                           "'");
-        }
-        return value;
-    }
-
-    std::string url(const YAML::Node& node, const std::string& key) const {
-        std::string value = string(node, key);
-        // Credentials in a URL would travel into error messages, logs and the ledger: refuse them, and never
-        // echo such a value (it holds a password).
-        if (has_userinfo(value)) {
-            fail(node, "'" + key + "' must not hold credentials (user:password@): give secrets through "
-                           "environment variables (key_env, access_key_env, secret_key_env)");
-        }
-        if (!value.starts_with("http://") && !value.starts_with("https://")) {
-            fail(node, "'" + key + "' must be an http:// or https:// URL, got '" + value + "'");
-        }
-        while (value.ends_with('/')) {
-            value.pop_back();
-        }
-        return value;
-    }
-
-  private:
-    std::string m_file;
-};
 
 std::filesystem::path anchored(const std::filesystem::path& value, const std::filesystem::path& source) {
     if (value.is_absolute()) {
@@ -344,7 +211,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& source
     if (root.IsNull()) {
         return config;
     }
-    r.check_keys(root, "", {"run_dir", "api", "ranking", "chunk", "sink", "metrics_file"});
+    r.check_keys(root, "", {"run_dir", "api", "phases", "ranking", "chunk", "sink", "metrics_file"});
     for (const auto& entry : root) {
         const std::string key = entry.first.as<std::string>();
         const YAML::Node& v = entry.second;
@@ -354,10 +221,17 @@ Config parse_config(const std::string& text, const std::filesystem::path& source
             config.metrics_file = v.IsNull() ? std::filesystem::path() : anchored(r.string(v, key), source);
         } else if (key == "api") {
             read_api(r, v, config.api, source);
+        } else if (key == "phases") {
+            config.phases = read_phases(r, v);
         } else if (key == "ranking") {
+            // The older way to set RANKING_FETCH's pages, kept for configs without `phases:`.
             r.check_keys(v, "ranking", {"pages"});
+            if (std::as_const(root)["phases"]) {
+                r.fail(entry.first, "'ranking' applies only without 'phases': set 'pages' under "
+                                    "phases.RANKING_FETCH instead");
+            }
             if (v["pages"]) {
-                config.ranking_pages = static_cast<int>(r.integer(v["pages"], "ranking.pages", 1, 100000));
+                config.phases = builtin_phases(static_cast<int>(r.integer(v["pages"], "ranking.pages", 1, 100000)));
             }
         } else if (key == "chunk") {
             r.check_keys(v, "chunk", {"records"});

@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "core/config/phase_def.hpp"
 
 namespace pipeline::core {
 
@@ -76,7 +79,7 @@ struct Config {
     std::string source = "<defaults>"; ///< the file it was read from
     std::filesystem::path run_dir = "./run";
     ApiConfig api;
-    int ranking_pages = 5;
+    std::vector<PhaseDef> phases = builtin_phases(5); ///< in phase order (docs/contract.md §1)
     int chunk_records = 1000;
     SinkConfig sink;
     std::filesystem::path metrics_file; ///< empty: no Prometheus textfile

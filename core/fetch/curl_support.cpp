@@ -36,11 +36,15 @@ HeaderLine parse_header_line(const char* data, std::size_t size) {
     return out;
 }
 
+void reserve_for_length(std::string& body, std::size_t length) {
+    body.reserve(std::min(length, k_max_reserve));
+}
+
 void reserve_for_content_length(std::string& body, std::string_view value) {
     std::size_t length = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
     if (ec == std::errc{} && end == value.data() + value.size()) {
-        body.reserve(std::min(length, k_max_reserve));
+        reserve_for_length(body, length);
     }
 }
 
@@ -66,6 +70,8 @@ TransportError map_error(CURLcode code) {
         return TransportError::Connect;
     case CURLE_PARTIAL_FILE:
         return TransportError::Truncated;
+    case CURLE_BAD_CONTENT_ENCODING:
+        return TransportError::BadEncoding;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:

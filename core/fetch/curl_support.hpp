@@ -30,6 +30,9 @@ HeaderLine parse_header_line(const char* data, std::size_t size);
 /// allocate gigabytes up front; ignores a malformed value.
 void reserve_for_content_length(std::string& body, std::string_view value);
 
+/// reserve_for_content_length for a length already parsed.
+void reserve_for_length(std::string& body, std::size_t length);
+
 /// CURLOPT_WRITEFUNCTION that appends to a std::string; returns 0 (aborting the transfer) on bad_alloc.
 std::size_t append_body(char* data, std::size_t size, std::size_t count, void* user);
 

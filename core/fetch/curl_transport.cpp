@@ -30,6 +30,8 @@ struct Transfer {
     std::uint64_t tag = 0;
     std::string body;
     std::optional<std::string> retry_after;
+    std::optional<std::size_t> content_length; ///< as announced: the size on the wire, compressed or not
+    bool encoded = false;     ///< a Content-Encoding other than identity: libcurl decodes it as it arrives
     std::size_t max_body = 0; ///< 0: no limit
     bool too_large = false;   ///< the body passed max_body and the transfer was aborted
     char error_buffer[CURL_ERROR_SIZE] = {};
@@ -37,16 +39,23 @@ struct Transfer {
     void reset_for(std::uint64_t new_tag) {
         tag = new_tag;
         body.clear(); // may be a moved-from string: clear() makes it a known empty state
-        retry_after.reset();
+        reset_headers();
         too_large = false;
         error_buffer[0] = '\0';
+    }
+    void reset_headers() {
+        retry_after.reset();
+        content_length.reset();
+        encoded = false;
     }
 };
 
 // Appends as data arrives and aborts (a short count makes curl fail with CURLE_WRITE_ERROR) as soon as the
-// body would pass the cap, so that an oversized answer never sits in memory whole. Past a megabyte the buffer
-// goes straight to the cap: reserved pages cost nothing until written, while doubling would hold the old and
-// the new buffer at once (1.5 times the cap at the peak).
+// body would pass the cap, so that an oversized answer never sits in memory whole. A compressed answer
+// arrives here already decoded, a block at a time, so the cap counts decompressed bytes and a small gzip that
+// inflates to gigabytes is cut off at the cap. Past a megabyte the buffer goes straight to the cap: reserved
+// pages cost nothing until written, while doubling would hold the old and the new buffer at once (1.5 times
+// the cap at the peak).
 std::size_t transfer_body(char* data, std::size_t size, std::size_t count, void* user) {
     constexpr std::size_t k_small = std::size_t{1} << 20;
     auto& transfer = *static_cast<Transfer*>(user);
@@ -73,22 +82,40 @@ std::size_t transfer_header(char* data, std::size_t size, std::size_t count, voi
     try {
         if (line.status_line) {
             // Headers of an interim or earlier response must not leak into the final one.
-            transfer.retry_after.reset();
+            transfer.reset_headers();
+        } else if (trim(std::string_view(data, size * count)).empty()) {
+            // The end of the headers. Content-Length is the size on the wire: only an answer sent as is can
+            // be refused on it before a byte arrives; a compressed one is judged by what it inflates to.
+            if (transfer.content_length && !transfer.encoded) {
+                if (transfer.max_body != 0 && *transfer.content_length > transfer.max_body) {
+                    transfer.too_large = true;
+                    return 0;
+                }
+                reserve_for_length(transfer.body, *transfer.content_length);
+            }
         } else if (const std::string name = to_lower(line.name); name == "retry-after") {
             transfer.retry_after = std::string(line.value);
+        } else if (name == "content-encoding") {
+            transfer.encoded = !line.value.empty() && to_lower(line.value) != "identity";
         } else if (name == "content-length") {
             std::size_t length = 0;
             const auto [end, ec] = std::from_chars(line.value.data(), line.value.data() + line.value.size(), length);
-            if (transfer.max_body != 0 && ec == std::errc{} && length > transfer.max_body) {
-                transfer.too_large = true; // announced too large: refuse before a byte of the body arrives
-                return 0;
+            if (ec == std::errc{} && end == line.value.data() + line.value.size()) {
+                transfer.content_length = length;
             }
-            reserve_for_content_length(transfer.body, line.value);
         }
     } catch (...) {
         return 0;
     }
     return size * count;
+}
+
+// What every request accepts: "gzip, deflate" when libcurl can decode them (it then decodes as the body
+// arrives), else nothing. Never "" (everything libcurl knows): httplib servers, the bundled fake API among
+// them, would answer "br" at brotli's slowest quality.
+const char* accepted_encodings() {
+    const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+    return info != nullptr && (info->features & CURL_VERSION_LIBZ) != 0 ? "gzip, deflate" : nullptr;
 }
 
 } // namespace
@@ -134,6 +161,9 @@ struct CurlTransport::Impl {
         curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, clamp_ms(options.timeout));
         curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, clamp_ms(options.connect_timeout));
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
+        if (const char* encodings = accepted_encodings()) {
+            curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, encodings);
+        }
         if (!options.ca_file.empty()) {
             curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
         }
@@ -163,7 +193,8 @@ struct CurlTransport::Impl {
             } else if (transfer.too_large) {
                 result.error = TransportError::TooLarge;
                 result.error_message = "the answer is larger than api.max_body_mb (" +
-                                       std::to_string(transfer.max_body / (1024 * 1024)) + " MB): cut off";
+                                       std::to_string(transfer.max_body / (1024 * 1024)) + " MB" +
+                                       (transfer.encoded ? " decompressed" : "") + "): cut off";
                 std::string().swap(transfer.body); // give the memory back now, not when the handle is reused
             } else {
                 result.error_message = describe_error(code, transfer.error_buffer);

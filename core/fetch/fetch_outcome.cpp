@@ -24,6 +24,8 @@ std::string_view transport_error_name(TransportError error) {
         return "TRUNCATED";
     case TransportError::TooLarge:
         return "TOO_LARGE";
+    case TransportError::BadEncoding:
+        return "BAD_ENCODING";
     case TransportError::Tls:
         return "TLS";
     case TransportError::Other:
@@ -101,7 +103,8 @@ Classified classify(const TransportResult& result, SystemTime now) {
                         " (give the PEM bundle that signs the API's certificate in api.ca_file)");
     }
     if (result.error != TransportError::None) {
-        const bool bad_body = result.error == TransportError::Truncated || result.error == TransportError::TooLarge;
+        const bool bad_body = result.error == TransportError::Truncated ||
+                              result.error == TransportError::TooLarge || result.error == TransportError::BadEncoding;
         return make(Outcome::RetryLater, bad_body ? RetryClass::BadBody : RetryClass::Transport,
                     std::string(transport_error_name(result.error)), result.error_message);
     }

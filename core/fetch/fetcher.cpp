@@ -16,9 +16,9 @@ namespace {
 
 struct Pending {
     FetchTask task;
-    int attempt = 1;          ///< the attempt about to be made, counting answers that end in failure
-    int waits = 0;            ///< answers that asked us to wait (rate limit, maintenance, not ready)
-    milliseconds waited{0};   ///< the total of those waits
+    int attempt = 1;        ///< the attempt about to be made, counting answers that end in failure
+    int waits = 0;          ///< answers of a wait class (rate limit, maintenance, not ready)
+    milliseconds waited{0}; ///< the total of the waits answers asked for (those, or any with Retry-After)
     steady_clock::time_point due{};
     steady_clock::time_point sent_at{}; ///< when the request in flight started
 };
@@ -27,7 +27,13 @@ struct LaterDue {
     bool operator()(const Pending& a, const Pending& b) const { return a.due > b.due; }
 };
 
+// "3600 s", or "1.5 s" below ten seconds, where whole seconds would hide why a wait passed the ceiling.
 std::string seconds_text(milliseconds duration) {
+    if (duration < seconds(10)) {
+        const auto tenths = duration.count() / 100;
+        const std::string fraction = tenths % 10 != 0 ? "." + std::to_string(tenths % 10) : "";
+        return std::to_string(tenths / 10) + fraction + " s";
+    }
     return std::to_string(duration_cast<seconds>(duration).count()) + " s";
 }
 
@@ -86,8 +92,14 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
         // Start requests while the budget has room, stopping at the first boundary after a stop request.
         while (!m_stop.requested()) {
             const steady_clock::time_point now = steady_clock::now();
+            const bool retry_due = !retries.empty() && retries.top().due <= now;
+            // A task is drawn only with a slot of the budget in hand: what next() yields may depend on the
+            // answers in flight (an empty page ends a paged phase's pages).
+            if (!held && (retry_due || !source_done) && !have_slot && !(have_slot = lease.take())) {
+                break; // in line for a slot: the budget wakes the transport when one is granted
+            }
             if (!held) {
-                if (!retries.empty() && retries.top().due <= now) {
+                if (retry_due) {
                     held = retries.top();
                     retries.pop();
                 } else if (!source_done) {
@@ -103,9 +115,6 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
                     wake_at = std::min(wake_at, retries.top().due);
                 }
                 break;
-            }
-            if (!have_slot && !(have_slot = lease.take())) {
-                break; // in line for a slot: the budget wakes the transport when one is granted
             }
             // Book a slot, then wait for it: slots are handed out in order, so phases sharing the limiter
             // take turns instead of the busiest poller winning every free slot.
@@ -138,13 +147,13 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
         }
         m_counters.in_flight.store(in_flight.size(), std::memory_order_relaxed);
         const bool stopping = m_stop.requested();
+        // A slot is kept only for a request about to start: the others go to the phases that have work.
+        if (have_slot && (stopping || !held)) {
+            lease.give_back();
+            have_slot = false;
+        }
         if (stopping) {
-            // Nothing new starts: the slots this phase does not use go to the phases that go on.
-            if (have_slot) {
-                lease.give_back();
-                have_slot = false;
-            }
-            lease.withdraw();
+            lease.withdraw(); // nothing new starts
         }
         if (in_flight.empty() && (stopping || (source_done && !held && retries.empty()))) {
             return stopping ? FetchEnd::Stopped : FetchEnd::Finished;
@@ -184,40 +193,50 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             case Outcome::Fatal:
                 throw FetchFailure("the API refused the request: " + verdict.message);
             case Outcome::RetryLater: {
-                const StopReason wait_stop = verdict.retry_class == RetryClass::None
-                                                 ? StopReason::None
-                                                 : retry_class_info(verdict.retry_class).wait_stop;
+                const StopReason class_stop = verdict.retry_class == RetryClass::None
+                                                  ? StopReason::None
+                                                  : retry_class_info(verdict.retry_class).wait_stop;
+                // The API asks us to come back later when the class says so (429, maintenance, data not
+                // ready) or when any answer names a wait (Retry-After on a 5xx, a load balancer's page, an
+                // unknown code). Such waits add up per item, and one that would take the item past max_wait
+                // is not started: the phase stops (the class's reason, else `unavailable`) and a later
+                // --resume goes on (docs/live-api.md). Our own backoff is only capped.
+                const bool asked_to_wait = class_stop != StopReason::None || verdict.retry_after.has_value();
                 milliseconds delay = m_backoff.next(pending.attempt + pending.waits);
                 if (verdict.retry_after) {
                     delay = std::max(delay, *verdict.retry_after);
                 }
-                if (wait_stop != StopReason::None) {
-                    // The API asks us to come back later: no attempt limit, but a ceiling on the waiting. A
-                    // wait that would pass it is not started: the phase stops and a later --resume goes on.
-                    if (pending.waited + delay > m_settings.max_wait) {
-                        if (!m_stop.requested()) {
-                            spdlog::warn("{}: the API keeps asking to wait ({} so far for {}, next {}): more than "
-                                         "api.max_wait_s ({}); stopping ({})",
-                                         verdict.error_name, seconds_text(pending.waited), pending.task.url,
-                                         seconds_text(delay), seconds_text(m_settings.max_wait),
-                                         stop_reason_key(wait_stop));
-                        }
-                        m_counters.count_retry(verdict.retry_class); // retried by the run that resumes this one
-                        m_stop.request(wait_stop);
-                        break;
+                if (asked_to_wait && pending.waited + delay > m_settings.max_wait) {
+                    const StopReason reason =
+                        class_stop != StopReason::None ? class_stop : StopReason::Unavailable;
+                    if (!m_stop.requested()) {
+                        spdlog::warn("{}: the API asks to wait ({} so far for {}, next {}): more than "
+                                     "api.max_wait_s ({}); stopping ({})",
+                                     verdict.error_name, seconds_text(pending.waited), pending.task.url,
+                                     seconds_text(delay), seconds_text(m_settings.max_wait),
+                                     stop_reason_key(reason));
                     }
-                    if (verdict.retry_class == RetryClass::RateLimited) {
-                        m_limiter.on_rate_limited(steady_clock::now(), verdict.retry_after);
-                        slot = k_no_slot; // booked before the 429: book again behind the hold
-                    }
+                    m_counters.count_retry(verdict.retry_class); // retried by the run that resumes this one
+                    m_stop.request(reason);
+                    break;
+                }
+                delay = std::min(delay, m_settings.max_wait);
+                if (class_stop != StopReason::None) {
+                    // Not limited by max_attempts: the ceiling on the waiting ends these.
                     ++pending.waits;
-                    pending.waited += delay;
                 } else {
                     if (pending.attempt >= m_settings.max_attempts) {
                         throw FetchFailure("giving up after " + std::to_string(pending.attempt) +
                                            " attempts at " + pending.task.url + ": " + verdict.message);
                     }
                     ++pending.attempt;
+                }
+                if (asked_to_wait) {
+                    pending.waited += delay;
+                }
+                if (verdict.retry_class == RetryClass::RateLimited) {
+                    m_limiter.on_rate_limited(steady_clock::now(), verdict.retry_after);
+                    slot = k_no_slot; // booked before the 429: book again behind the hold
                 }
                 m_counters.count_retry(verdict.retry_class);
                 pending.due = steady_clock::now() + delay;

@@ -2,8 +2,8 @@
 // The request loop every phase shares: keeps requests in flight as the process's in-flight budget allows
 // (docs/pacing.md), each sent in a slot of the rate limit, retries
 // with exponential backoff and full jitter, honours Retry-After, and stops starting requests once the phase's
-// stop flag is set. When the API keeps asking to wait past max_wait, or the call budget says no, it sets the
-// stop flag itself, with the reason (docs/live-api.md).
+// stop flag is set. When the API keeps asking to wait past max_wait (whatever the answer), or the call budget
+// says no, it sets the stop flag itself, with the reason (docs/live-api.md).
 
 #include <atomic>
 #include <chrono>
@@ -70,7 +70,8 @@ struct FetchSettings {
     /// What an answer means (the API's error table: core::classify_answer). Empty: HTTP alone (core::classify).
     AnswerClassifier classify;
     /// The most the API may make one item wait in total (Retry-After, maintenance, data not ready) before
-    /// the loop stops with the retry class's stop reason; also caps every single wait.
+    /// the loop stops with the retry class's stop reason (`unavailable` for an answer of another class that
+    /// carries a Retry-After); also caps every single wait, our own backoff included.
     std::chrono::milliseconds max_wait{std::chrono::seconds(600)};
     /// Asked before every request (retries included); a reason other than None stops the loop with it
     /// instead of sending (the daily call budget). Empty: always send.

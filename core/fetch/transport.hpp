@@ -12,14 +12,15 @@ namespace pipeline::core {
 
 /// Why a transfer produced no HTTP answer (or an incomplete one).
 enum class TransportError {
-    None,      ///< an HTTP status and a complete body arrived
-    Timeout,   ///< the request timeout elapsed
-    Connect,   ///< could not connect (refused, DNS, unreachable)
-    Reset,     ///< the connection broke while sending or receiving
-    Truncated, ///< the body ended before Content-Length was met
-    TooLarge,  ///< the body passed the size cap and was cut off as it arrived
-    Tls,       ///< the TLS handshake or the certificate check failed
-    Other,     ///< anything else libcurl reports
+    None,        ///< an HTTP status and a complete body arrived
+    Timeout,     ///< the request timeout elapsed
+    Connect,     ///< could not connect (refused, DNS, unreachable)
+    Reset,       ///< the connection broke while sending or receiving
+    Truncated,   ///< the body ended before Content-Length was met
+    TooLarge,    ///< the body passed the size cap and was cut off as it arrived
+    BadEncoding, ///< the body's Content-Encoding (gzip, deflate) could not be decoded
+    Tls,         ///< the TLS handshake or the certificate check failed
+    Other,       ///< anything else libcurl reports
 };
 
 /// One finished transfer, as returned by Transport::poll.

@@ -9,8 +9,10 @@
 
 #include "core/api/api_errors.hpp"
 #include "core/api/empty_answer.hpp"
+#include "core/api/items.hpp"
 #include "core/api/records.hpp"
 #include "core/run/item_list.hpp"
+#include "core/run/reuse.hpp"
 #include "core/snapshot/chunk_writer.hpp"
 #include "core/snapshot/snapshot.hpp"
 #include "core/state/checkpoint.hpp"
@@ -18,6 +20,7 @@
 #include "core/util/bounded_queue.hpp"
 #include "core/util/log_context.hpp"
 #include "core/util/process.hpp"
+#include "core/util/text.hpp"
 #include "core/util/time_spent.hpp"
 #include "core/util/time_util.hpp"
 
@@ -41,15 +44,14 @@ SystemTime now_utc() { return system_clock::now(); }
 // One run of one phase; its methods are the steps of run_phase, top to bottom.
 class PhaseRun {
   public:
-    PhaseRun(const PhaseEnvironment& env, Phase phase, std::string date, StopFlag& stop)
-        : m_env(env), m_config(*env.config), m_phase(phase), m_date(std::move(date)), m_stop(stop),
-          m_record(env.run_dir, phase), m_sink(env.make_sink()) {}
+    PhaseRun(const PhaseEnvironment& env, const PhaseDef& def, std::string date, StopFlag& stop)
+        : m_env(env), m_config(*env.config), m_def(def), m_phase(def.name), m_date(std::move(date)), m_stop(stop),
+          m_record(env.run_dir, def.name), m_sink(env.make_sink()) {}
 
     void begin(bool resume);
     void open_upstream();
     FetchEnd fetch_and_write();
     PhaseOutcome finish(RunState state, std::optional<std::string> error);
-    const std::string& run_id() const { return m_cp.run_id; }
     void commit_chunk();
 
   private:
@@ -57,10 +59,15 @@ class PhaseRun {
     void report_progress(bool force);
     void log_call_budget(std::size_t items) const;
     Progress progress() const;
-    std::size_t item_count() const { return m_fetchable + m_unusable.size(); }
-    std::string_view item_key(std::size_t index) const {
-        return index < m_fetchable ? (*m_items)[index] : m_unusable[index - m_fetchable];
+    std::size_t item_count() const { return m_upstream_items ? m_fetchable + unusable().size() : 0; }
+    const StringTable& unusable() const { return m_upstream_items->unusable; }
+    std::string item_key(std::size_t index) const {
+        return index < m_fetchable ? m_items->describe(index, m_date)
+                                   : std::string(unusable()[index - m_fetchable]);
     }
+    void list_items();
+    void reject_unusable();
+    void reuse_earlier_answers();
     std::string prefix() const { return run_prefix(m_date, m_phase, m_cp.run_id); }
     void publish_manifest();
     void apply_reject_policy(RunState& state, std::optional<std::string>& error) const;
@@ -69,7 +76,8 @@ class PhaseRun {
 
     const PhaseEnvironment& m_env;
     const Config& m_config;
-    Phase m_phase;
+    const PhaseDef& m_def;
+    std::string m_phase; // its name
     std::string m_date;
     StopFlag& m_stop;
     RunRecord m_record;
@@ -77,11 +85,16 @@ class PhaseRun {
     std::unique_ptr<Sink> m_sink;
     Checkpoint m_cp;
     std::optional<Manifest> m_upstream;
-    std::shared_ptr<const StringTable> m_items; // keys of the items to fetch (shared with a sibling phase)
-    StringTable m_unusable;                     // upstream rows without a key: items m_fetchable and on, rejected
-    std::size_t m_fetchable = 0;
-    std::uint64_t m_committed_empty = 0;       // empty answers in committed chunks
-    std::uint64_t m_chunk_empty = 0;           // empty answers in the open chunk
+    std::shared_ptr<const UpstreamItems> m_upstream_items; // tuples and unusable rows (shared with siblings)
+    std::optional<ItemList> m_items;                      // what to fetch: items 0 .. m_fetchable - 1
+    std::size_t m_fetchable = 0;                          // the unusable upstream rows come after, rejected
+    // Records counted apart in progress: of committed chunks, and of the open chunk.
+    struct Counted {
+        std::uint64_t empty = 0;  // empty answers
+        std::uint64_t reused = 0; // items copied from an earlier date's snapshot
+    };
+    Counted m_committed;
+    Counted m_open;
     StopReason m_stop_reason = StopReason::None;
     std::unique_ptr<ChunkWriter> m_writer;
     std::vector<std::size_t> m_chunk_items;   // indexes of the items whose records are in the open chunk
@@ -99,13 +112,13 @@ void PhaseRun::begin(bool resume) {
     if (resume) {
         std::optional<Checkpoint> found = find_resumable(m_env.run_dir, m_phase, m_date);
         if (!found) {
-            throw usage_error("nothing to resume: no STOPPED or FAILED run of " + std::string(phase_name(m_phase)) +
+            throw usage_error("nothing to resume: no STOPPED or FAILED run of " + std::string(m_phase) +
                               " for " + m_date + " (start a new one without --resume)");
         }
         m_cp = std::move(*found);
         m_carried = m_cp.counters;
-        m_committed_empty = m_carried.empty;
-        spdlog::info("{}: resuming run {} ({} items and {} chunks already committed)", phase_name(m_phase),
+        m_committed = {m_carried.empty, m_carried.reused};
+        spdlog::info("{}: resuming run {} ({} items and {} chunks already committed)", m_phase,
                      m_cp.run_id, m_cp.done.count(), m_cp.chunks.size());
     } else {
         m_cp.phase = m_phase;
@@ -122,69 +135,107 @@ void PhaseRun::begin(bool resume) {
                     progress()});
     log_context().run_id = m_cp.run_id;
     m_watch.emplace(m_env.watcher->watch(m_phase, m_cp.run_id, m_stop));
-    spdlog::info("{}: run {} started for {} into {}", phase_name(m_phase), m_cp.run_id, m_date, m_sink->describe());
+    spdlog::info("{}: run {} started for {} into {}", m_phase, m_cp.run_id, m_date, m_sink->describe());
 }
 
 void PhaseRun::open_upstream() {
-    if (const std::optional<Phase> up = upstream_of(m_phase)) {
+    if (!m_def.upstream.empty()) {
+        const std::string& up = m_def.upstream;
         if (!m_cp.upstream_run_id.empty()) {
-            m_upstream = read_manifest(*m_sink, *up, m_date, m_cp.upstream_run_id);
+            m_upstream = read_manifest(*m_sink, up, m_date, m_cp.upstream_run_id);
         } else {
-            m_upstream = newest_completed(*m_sink, *up, m_date);
+            m_upstream = newest_completed(*m_sink, up, m_date);
         }
         if (!m_upstream) {
-            throw Error(ExitCode::Failed, "no COMPLETED " + std::string(phase_name(*up)) + " snapshot for " +
-                                              m_date + " in " + m_sink->describe() + ": run 'pipeline run " +
-                                              std::string(phase_name(*up)) + " --date " + m_date + "' first");
+            throw Error(ExitCode::Failed, "no COMPLETED " + up + " snapshot for " + m_date + " in " +
+                                              m_sink->describe() + ": run 'pipeline run " + up + " --date " +
+                                              m_date + "' first");
         }
         m_cp.upstream_run_id = m_upstream->run_id;
     }
-    // Ranking entries without a usable character_name cannot be looked up: they become rejects of this run
-    // (items after the fetchable ones) instead of failing it.
-    if (m_upstream && m_phase != Phase::OcidLookup && m_env.item_lists != nullptr) {
-        m_items = m_env.item_lists->get(m_phase, *m_sink, *m_upstream);
-    } else {
-        m_items = std::make_shared<const StringTable>(
-            list_items(m_phase, m_config.ranking_pages, *m_sink, m_upstream ? &*m_upstream : nullptr,
-                       m_phase == Phase::OcidLookup ? &m_unusable : nullptr));
-    }
-    m_fetchable = m_items->size();
+    list_items();
     if (m_cp.done.size() != 0 && m_cp.done.size() != item_count()) {
         throw Error(ExitCode::Failed, "cannot resume run " + m_cp.run_id + ": its input changed (" +
                                           std::to_string(m_cp.done.size()) + " items then, " +
                                           std::to_string(item_count()) + " now)");
     }
     m_cp.done.resize(item_count());
-    for (std::size_t index = m_fetchable; index < item_count(); ++index) {
-        if (!m_cp.done.contains(index)) {
-            m_new_rejects.push_back({index, std::string(item_key(index)), 0, "NO_CHARACTER_NAME",
-                                     "the upstream ranking entry has no non-empty string character_name"});
-        }
-    }
-    if (!m_unusable.empty()) {
-        spdlog::warn("{}: {} upstream ranking entries have no usable character_name: written to {}",
-                     phase_name(m_phase), m_unusable.size(), k_rejects_name);
-    }
+    reject_unusable();
     // Chunks published after the last checkpoint (a crash between rename and checkpoint) are not part of
     // the run: remove them, and any temporaries, before numbering resumes after the last committed chunk.
     for (const std::string& key : m_sink->list(prefix())) {
         const std::string name = key.substr(prefix().size());
         const bool committed = std::ranges::any_of(m_cp.chunks, [&](const ChunkEntry& c) { return c.name == name; });
         if (is_chunk_name(name) && !committed) {
-            spdlog::warn("{}: removing chunk {} that was published after the last checkpoint", phase_name(m_phase),
+            spdlog::warn("{}: removing chunk {} that was published after the last checkpoint", m_phase,
                          name);
             m_sink->remove(key);
         }
     }
     // Temporaries left by killed runs of this phase and date (this run's folder included).
-    m_sink->clean_temporaries(m_date + "/" + std::string(phase_name(m_phase)) + "/");
+    m_sink->clean_temporaries(m_date + "/" + std::string(m_phase) + "/");
     m_writer = std::make_unique<ChunkWriter>(*m_sink, prefix(), m_cp.compression, m_cp.chunks.size() + 1,
                                              compression_threads(m_config.sink.compression_threads));
     save_checkpoint(m_env.run_dir, m_cp);
     report_progress(true);
 }
 
+// The items: pages without upstream; otherwise the distinct combinations of the upstream fields the phase
+// names (shared with sibling phases naming the same ones), each times the list values and pages.
+void PhaseRun::list_items() {
+    if (!m_upstream) {
+        m_upstream_items = std::make_shared<const UpstreamItems>();
+    } else if (m_env.item_lists != nullptr) {
+        m_upstream_items = m_env.item_lists->get(m_def.fields, *m_sink, *m_upstream);
+    } else {
+        m_upstream_items =
+            std::make_shared<const UpstreamItems>(list_upstream_items(m_def.fields, *m_sink, *m_upstream));
+    }
+    m_items.emplace(m_def, std::shared_ptr<const StringTable>(m_upstream_items, &m_upstream_items->tuples));
+    m_fetchable = m_items->size();
+}
+
+// Upstream records without a usable value of a named field cannot be fetched: they become rejects of this
+// run (items after the fetchable ones) instead of failing it.
+void PhaseRun::reject_unusable() {
+    for (std::size_t index = m_fetchable; index < item_count(); ++index) {
+        if (m_cp.done.contains(index)) {
+            continue;
+        }
+        const std::string field = first_unusable_field(m_def.fields, unusable()[index - m_fetchable]);
+        m_new_rejects.push_back({index, item_key(index), 0, "NO_" + to_upper(field),
+                                 "the upstream " + m_def.upstream + " record has no usable '" + field +
+                                     "' (missing, null, empty, or not a string or integer)"});
+    }
+    if (!unusable().empty()) {
+        spdlog::warn("{}: {} upstream {} records have no usable {}: written to {}", m_phase, unusable().size(),
+                     m_def.upstream, m_def.fields.size() == 1 ? m_def.fields.front() : "field", k_rejects_name);
+    }
+}
+
+// reuse_days (docs/contract.md §1): copied records are committed in chunks like fetched ones, before any
+// request, checking the stop flag at each chunk.
+void PhaseRun::reuse_earlier_answers() {
+    if (m_def.reuse_days <= 0) {
+        return;
+    }
+    const std::size_t reused = reuse_earlier_records(*m_sink, m_def, *m_items, m_fetchable, m_cp.done, m_date, m_stop,
+                                                     [&](std::string_view record, std::size_t item) {
+                                                         m_writer->add(record);
+                                                         m_chunk_items.push_back(item);
+                                                         ++m_open.reused;
+                                                         if (m_writer->buffered() >=
+                                                             static_cast<std::uint64_t>(m_config.chunk_records)) {
+                                                             commit_chunk();
+                                                         }
+                                                     });
+    commit_chunk();
+    spdlog::info("{}: {} items copied from the snapshots of the last {} days instead of fetched", m_phase, reused,
+                 m_def.reuse_days);
+}
+
 FetchEnd PhaseRun::fetch_and_write() {
+    reuse_earlier_answers();
     std::unique_ptr<Transport> transport = m_env.make_transport();
     FetchSettings settings;
     settings.budget = m_env.budget;
@@ -192,7 +243,7 @@ FetchEnd PhaseRun::fetch_and_write() {
     settings.max_attempts = m_config.api.max_attempts;
     settings.backoff_base = milliseconds(m_config.api.backoff_base_ms);
     settings.backoff_max = milliseconds(m_config.api.backoff_max_ms);
-    settings.accept_body = [phase = m_phase](const std::string& body) { return has_expected_shape(phase, body); };
+    settings.accept_body = [&def = m_def](const std::string& body) { return answer_ok(def, body); };
     settings.classify = classify_answer;
     settings.max_wait = seconds(m_config.api.max_wait_s);
     if (DailyQuota* quota = m_env.quota) {
@@ -211,19 +262,30 @@ FetchEnd PhaseRun::fetch_and_write() {
         }
     }
     log_call_budget(pending.size());
+    // Paged items past a page that came back with no rows are not fetched (docs/contract.md §1: an empty
+    // page ends the pages early); both lambdas run on the network thread.
+    PageEnds page_ends;
+    std::vector<std::size_t> skipped;
     std::size_t cursor = 0;
     auto next = [&]() -> std::optional<FetchTask> {
-        if (cursor == pending.size()) {
-            return std::nullopt;
+        while (cursor < pending.size()) {
+            const std::size_t item = pending[cursor++];
+            if (page_ends.past_end(*m_items, item)) {
+                skipped.push_back(item);
+                continue;
+            }
+            return FetchTask{item, m_items->url(m_config.api.base_url, item, m_date)};
         }
-        const std::size_t item = pending[cursor++];
-        return FetchTask{item, item_url(m_phase, m_config.api.base_url, item_key(item), m_date)};
+        return std::nullopt;
     };
     FetchEnd end = FetchEnd::Finished;
     std::exception_ptr network_error;
     std::thread network([&] {
         try {
             end = fetcher.run(next, [&](FetchedItem&& item) {
+                if (m_def.pages > 0 && !item.rejected && answer_rows(m_def, item.body) == std::size_t{0}) {
+                    page_ends.ended_at(*m_items, item.index);
+                }
                 const std::size_t bytes = item.body.size();
                 if (!queue.push(std::move(item), bytes)) {
                     throw WriterGone{};
@@ -252,24 +314,24 @@ FetchEnd PhaseRun::fetch_and_write() {
     if (network_error) {
         std::rethrow_exception(network_error);
     }
+    m_chunk_items.insert(m_chunk_items.end(), skipped.begin(), skipped.end()); // done, with no records
     return end;
 }
 
 void PhaseRun::accept(FetchedItem&& fetched) {
-    const std::string_view key = item_key(fetched.index);
+    const std::string key = item_key(fetched.index);
     if (fetched.rejected) {
         m_new_rejects.push_back(
             {fetched.index, std::string(key), fetched.http_status, fetched.error_name, fetched.message});
-        spdlog::debug("{}: item '{}' refused: {}", phase_name(m_phase), key, fetched.message);
+        spdlog::debug("{}: item '{}' refused: {}", m_phase, key, fetched.message);
     } else {
-        const bool ok = make_records(m_phase, key, m_date, fetched.body,
+        const bool ok = make_records(m_def, m_items->fields(fetched.index, m_date), m_date, fetched.body,
                                      [&](std::string_view record) { m_writer->add(record); });
         if (!ok) {
-            throw Error(ExitCode::Failed,
-                        "the API's answer for '" + std::string(key) + "' does not have the expected shape");
+            throw Error(ExitCode::Failed, "the API's answer for '" + key + "' does not have the expected shape");
         }
-        if (phase_spec(m_phase).upstream == Phase::OcidLookup && is_empty_answer(fetched.body)) {
-            ++m_chunk_empty;
+        if (m_def.record == RecordShape::Wrap && m_def.rows.empty() && is_empty_answer(fetched.body)) {
+            ++m_open.empty;
         }
         m_chunk_items.push_back(fetched.index);
     }
@@ -289,7 +351,7 @@ void PhaseRun::commit_chunk() {
         // The chunk was streamed and cannot be published again: its items are not done, and a resumed run
         // fetches them again.
         m_chunk_items.clear();
-        m_chunk_empty = 0;
+        m_open = {};
         throw;
     }
     if (!chunk && m_new_rejects.empty() && m_chunk_items.empty()) {
@@ -308,8 +370,9 @@ void PhaseRun::commit_chunk() {
     }
     m_chunk_items.clear();
     m_new_rejects.clear();
-    m_committed_empty += m_chunk_empty;
-    m_chunk_empty = 0;
+    m_committed.empty += m_open.empty;
+    m_committed.reused += m_open.reused;
+    m_open = {};
     m_cp.counters = progress();
     {
         const ScopedTimer timer(m_bookkeeping);
@@ -332,7 +395,8 @@ Progress PhaseRun::progress() const {
     p.records = m_cp.records;
     p.chunks = m_cp.chunks.size();
     p.rejected = m_cp.rejects.size() + m_new_rejects.size();
-    p.empty = m_committed_empty + m_chunk_empty;
+    p.empty = m_committed.empty + m_open.empty;
+    p.reused = m_committed.reused + m_open.reused;
     p.in_flight = m_counters.in_flight.load(std::memory_order_relaxed);
     p.in_flight_target =
         m_env.budget ? m_env.budget->target() : static_cast<std::uint64_t>(in_flight_cap(m_config.api));
@@ -346,17 +410,17 @@ void PhaseRun::log_call_budget(std::size_t items) const {
     const std::uint64_t at_most = items * static_cast<std::uint64_t>(m_config.api.max_attempts);
     if (m_env.quota == nullptr) {
         spdlog::info("{}: {} items to fetch: {} calls at least, about {} at most with retries (no daily budget)",
-                     phase_name(m_phase), items, at_least, at_most);
+                     m_phase, items, at_least, at_most);
         return;
     }
     const QuotaUse use = m_env.quota->use();
     spdlog::info("{}: {} items to fetch: {} calls at least, about {} at most with retries; {} of {} calls left "
                  "today ({}, Asia/Seoul)",
-                 phase_name(m_phase), items, at_least, at_most, use.remaining(), use.limit, use.day);
+                 m_phase, items, at_least, at_most, use.remaining(), use.limit, use.day);
     if (use.remaining() < at_least) {
         spdlog::warn("{}: the daily call budget will run out before the phase ends: it stops (quota) and "
                      "'pipeline run {} --resume' goes on when the budget allows",
-                     phase_name(m_phase), phase_name(m_phase));
+                     m_phase, m_phase);
     }
 }
 
@@ -393,9 +457,10 @@ void PhaseRun::publish_manifest() {
     m.records = m_cp.records;
     m.chunks = m_cp.chunks;
     m.rejected = m_cp.rejects.size();
+    m.reused = progress().reused;
     m.started_at = m_cp.started_at;
     m.finished_at = format_utc(now_utc());
-    m.upstream_phase = upstream_of(m_phase);
+    m.upstream_phase = m_def.upstream;
     m.upstream_run_id = m_cp.upstream_run_id;
     m_sink->put(prefix() + std::string(k_manifest_name), manifest_to_json(m).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
@@ -420,7 +485,7 @@ void PhaseRun::save_final_checkpoint() {
     try {
         save_checkpoint(m_env.run_dir, m_cp);
     } catch (const std::exception& e) {
-        spdlog::error("{}: {}", phase_name(m_phase), e.what());
+        spdlog::error("{}: {}", m_phase, e.what());
     }
 }
 
@@ -437,7 +502,7 @@ void PhaseRun::record_end(RunState& state, std::optional<std::string>& error) {
     try {
         m_record.finish(state, progress(), error, m_stop_reason);
     } catch (const std::exception& e) {
-        spdlog::error("{}: {}", phase_name(m_phase), e.what());
+        spdlog::error("{}: {}", m_phase, e.what());
     }
 }
 
@@ -474,13 +539,14 @@ PhaseOutcome PhaseRun::finish(RunState state, std::optional<std::string> error) 
     const std::string reason =
         state == RunState::Stopped ? " (" + std::string(stop_reason_key(m_stop_reason)) + ")" : std::string();
     spdlog::log(level, "{}: run {} {}{} in {:.1f}s: {} items, {} records, {} chunks, {} requests, {} retries, {} "
-                "rejected, {} empty{}{}",
-                phase_name(m_phase), m_cp.run_id, state_name(state), reason, seconds, p.items_done, p.records,
-                p.chunks, p.requests, p.retries, p.rejected, p.empty, error ? ": " : "", error.value_or(""));
+                "rejected, {} empty, {} reused{}{}",
+                m_phase, m_cp.run_id, state_name(state), reason, seconds, p.items_done, p.records,
+                p.chunks, p.requests, p.retries, p.rejected, p.empty, p.reused, error ? ": " : "",
+                error.value_or(""));
     // What committing costs, for scripts/bench/scale.sh: checkpoint and ledger writes on the writer thread.
     const double wall = duration<double>(m_bookkeeping.wall).count();
     spdlog::debug("{}: bookkeeping over {} chunk commits: {:.3f}s wall ({:.2f}% of the run), {:.3f}s CPU",
-                  phase_name(m_phase), m_commits, wall, seconds > 0 ? 100 * wall / seconds : 0.0,
+                  m_phase, m_commits, wall, seconds > 0 ? 100 * wall / seconds : 0.0,
                   duration<double>(m_bookkeeping.cpu).count());
     return PhaseOutcome{m_phase, state, m_cp.run_id, error.value_or("")};
 }
@@ -500,9 +566,9 @@ std::string new_run_id() {
     return text;
 }
 
-PhaseOutcome run_phase(const PhaseEnvironment& env, Phase phase, const std::string& date, bool resume,
+PhaseOutcome run_phase(const PhaseEnvironment& env, const PhaseDef& def, const std::string& date, bool resume,
                        StopFlag& stop) {
-    PhaseRun run(env, phase, date, stop);
+    PhaseRun run(env, def, date, stop);
     run.begin(resume); // a usage error (nothing to resume) propagates before anything is recorded
     RunState state = RunState::Completed;
     std::optional<std::string> error;
@@ -518,7 +584,7 @@ PhaseOutcome run_phase(const PhaseEnvironment& env, Phase phase, const std::stri
         try {
             run.commit_chunk();
         } catch (const std::exception& again) {
-            spdlog::debug("{}: final chunk not committed: {}", phase_name(phase), again.what());
+            spdlog::debug("{}: final chunk not committed: {}", def.name, again.what());
         }
     }
     return run.finish(state, error);

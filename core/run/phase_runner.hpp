@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "core/api/phase.hpp"
+#include "core/api/run_state.hpp"
 #include "core/config/config.hpp"
 #include "core/fetch/fetcher.hpp"
 #include "core/fetch/in_flight_budget.hpp"
@@ -39,17 +39,18 @@ struct PhaseEnvironment {
 
 /// How a phase run ended.
 struct PhaseOutcome {
-    Phase phase = Phase::RankingFetch;
+    std::string phase;
     RunState state = RunState::Failed;
     std::string run_id;
     std::string error;
 };
 
-/// Runs `phase` for `date` to a terminal state (COMPLETED, STOPPED or FAILED), recorded in the ledger, the
-/// checkpoint and the manifest. The caller holds the phase's slot. With `resume`, continues the newest
+/// Runs the phase `def` (one of env.config's phases, which must outlive the run) for `date` to a terminal
+/// state (COMPLETED, STOPPED or FAILED), recorded in the ledger, the checkpoint and the manifest. The caller
+/// holds the phase's slot. With `resume`, continues the newest
 /// resumable run; throws core::Error (exit 2) when there is none. Other failures end the run FAILED and are
 /// reported in the outcome, not thrown.
-PhaseOutcome run_phase(const PhaseEnvironment& env, Phase phase, const std::string& date, bool resume,
+PhaseOutcome run_phase(const PhaseEnvironment& env, const PhaseDef& def, const std::string& date, bool resume,
                        StopFlag& stop);
 
 /// A new run id: "<UTC yyyymmddThhmmssZ>-<6 hex>", sortable by start time.

@@ -16,8 +16,8 @@ namespace pipeline::core {
 
 using nlohmann::json;
 
-std::string run_prefix(const std::string& date, Phase phase, const std::string& run_id) {
-    return date + "/" + std::string(phase_name(phase)) + "/" + run_id + "/";
+std::string run_prefix(const std::string& date, const std::string& phase, const std::string& run_id) {
+    return date + "/" + phase + "/" + run_id + "/";
 }
 
 std::string chunk_name(std::size_t index, Compression compression) {
@@ -35,7 +35,7 @@ json chunk_entry_to_json(const ChunkEntry& c) {
 std::string rejects_to_jsonl(const std::vector<RejectedItem>& rejects) {
     std::string lines;
     for (const RejectedItem& r : rejects) {
-        lines += json{{"item", r.key}, {"status", r.status}, {"error", r.error}, {"message", r.message}}.dump(
+        lines += json{{"item", r.key}, {"status", r.status == 0 ? json("unusable") : json(r.status)}, {"error", r.error}, {"message", r.message}}.dump(
                      -1, ' ', false, json::error_handler_t::replace) +
                  "\n";
     }
@@ -48,10 +48,10 @@ json manifest_to_json(const Manifest& m) {
         chunks.push_back(chunk_entry_to_json(c));
     }
     json upstream = nullptr;
-    if (m.upstream_phase) {
-        upstream = {{"phase", phase_name(*m.upstream_phase)}, {"run_id", m.upstream_run_id}};
+    if (!m.upstream_phase.empty()) {
+        upstream = {{"phase", m.upstream_phase}, {"run_id", m.upstream_run_id}};
     }
-    return json{{"phase", phase_name(m.phase)},
+    return json{{"phase", m.phase},
                 {"date", m.date},
                 {"run_id", m.run_id},
                 {"state", state_name(m.state)},
@@ -61,6 +61,7 @@ json manifest_to_json(const Manifest& m) {
                 {"records", m.records},
                 {"chunks", chunks},
                 {"rejected", m.rejected},
+                {"reused", m.reused},
                 {"started_at", m.started_at},
                 {"finished_at", m.finished_at.empty() ? json(nullptr) : json(m.finished_at)},
                 {"upstream", upstream}};
@@ -99,17 +100,15 @@ ChunkEntry chunk_entry_from_json(const JsonFields& j) {
 Manifest manifest_from_json(const json& j, const std::string& where) {
     const JsonFields fields(j, where);
     Manifest m;
-    const std::string phase = fields.string("phase", 64);
+    m.phase = fields.string("phase", 64);
     const std::string state = fields.string("state", 32);
-    const std::optional<Phase> parsed_phase = parse_phase(phase);
     const std::optional<RunState> parsed_state = parse_state(state);
-    if (!parsed_phase) {
-        fields.fail("phase", "unknown phase '" + escape_controls(phase) + "'");
+    if (!is_phase_name(m.phase)) {
+        fields.fail("phase", "'" + escape_controls(m.phase) + "' is not a phase name");
     }
     if (!parsed_state) {
         fields.fail("state", "unknown state '" + escape_controls(state) + "'");
     }
-    m.phase = *parsed_phase;
     m.state = *parsed_state;
     m.date = fields.string("date", 64);
     if (!parse_date(m.date)) {
@@ -118,6 +117,7 @@ Manifest manifest_from_json(const json& j, const std::string& where) {
     m.run_id = fields.run_id("run_id", true);
     m.records = fields.uint("records");
     m.rejected = fields.uint_or("rejected", 0);
+    m.reused = fields.uint_or("reused", 0);
     if (const std::optional<std::string> reason = fields.optional_string("stop_reason")) {
         m.stop_reason = parse_stop_reason(*reason).value_or(StopReason::None);
     }
@@ -128,17 +128,16 @@ Manifest manifest_from_json(const json& j, const std::string& where) {
         m.chunks.push_back(chunk_entry_from_json(fields.element("chunks", chunks[i], i)));
     }
     if (const std::optional<JsonFields> upstream = fields.optional_object("upstream")) {
-        const std::string up = upstream->string_or("phase", "", 64);
-        m.upstream_phase = parse_phase(up);
-        if (!up.empty() && !m.upstream_phase) {
-            upstream->fail("phase", "unknown phase '" + escape_controls(up) + "'");
+        m.upstream_phase = upstream->string_or("phase", "", 64);
+        if (!m.upstream_phase.empty() && !is_phase_name(m.upstream_phase)) {
+            upstream->fail("phase", "'" + escape_controls(m.upstream_phase) + "' is not a phase name");
         }
         m.upstream_run_id = upstream->run_id("run_id", false);
     }
     return m;
 }
 
-std::optional<Manifest> read_manifest(Sink& sink, Phase phase, const std::string& date, const std::string& run_id) {
+std::optional<Manifest> read_manifest(Sink& sink, const std::string& phase, const std::string& date, const std::string& run_id) {
     if (!is_run_id(run_id)) {
         throw Error(ExitCode::Usage, "refusing to read the manifest of run '" + escape_controls(run_id) +
                                          "': not a run id pipeline generates (" + std::string(k_run_id_form) +
@@ -163,8 +162,8 @@ std::optional<Manifest> read_manifest(Sink& sink, Phase phase, const std::string
     return manifest;
 }
 
-std::optional<Manifest> newest_completed(Sink& sink, Phase phase, const std::string& date) {
-    const std::string prefix = date + "/" + std::string(phase_name(phase)) + "/";
+std::optional<Manifest> newest_completed(Sink& sink, const std::string& phase, const std::string& date) {
+    const std::string prefix = date + "/" + phase + "/";
     std::optional<Manifest> newest;
     std::vector<Error> problems;
     for (const std::string& key : sink.list(prefix)) {

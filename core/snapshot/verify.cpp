@@ -184,10 +184,10 @@ PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry
     return check;
 }
 
-VerifyResult verify_phase(Sink& sink, Phase phase, const std::string& date) {
+VerifyResult verify_phase(Sink& sink, const std::string& phase, const std::string& date) {
     VerifyResult result;
     result.phase = phase;
-    const std::string phase_prefix = date + "/" + std::string(phase_name(phase)) + "/";
+    const std::string phase_prefix = date + "/" + phase + "/";
     const std::vector<std::string> keys = sink.list(phase_prefix);
     // Run ids sort by start time, so the newest run is the greatest folder name.
     for (const std::string& key : keys) {
@@ -214,7 +214,7 @@ VerifyResult verify_phase(Sink& sink, Phase phase, const std::string& date) {
     }
     result.state = std::string(state_name(manifest.state));
     if (manifest.phase != phase || manifest.date != date || manifest.run_id != result.run_id) {
-        return bad(result, manifest_name, "names " + std::string(phase_name(manifest.phase)) + " " +
+        return bad(result, manifest_name, "names " + manifest.phase + " " +
                                               manifest.date + " " + manifest.run_id + ", not its own folder");
     }
 
@@ -260,7 +260,7 @@ std::string_view verify_status_name(VerifyStatus status) {
 }
 
 std::string verify_line(const VerifyResult& r) {
-    const std::string phase(phase_name(r.phase));
+    const std::string phase(r.phase);
     switch (r.status) {
     case VerifyStatus::Ok:
         return "OK " + phase + " " + r.run_id + " " + std::to_string(r.records) + " records in " +

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/api/phase.hpp"
+#include "core/api/run_state.hpp"
 #include "core/snapshot/snapshot.hpp"
 #include "core/snapshot/sink.hpp"
 
@@ -18,7 +18,7 @@ enum class VerifyStatus { Ok, Bad, Missing };
 
 /// What verify found for one phase: OK with counts, BAD naming the first bad file and why, or MISSING.
 struct VerifyResult {
-    Phase phase = Phase::RankingFetch;
+    std::string phase;
     VerifyStatus status = VerifyStatus::Missing;
     std::string run_id;   ///< the newest run of the phase and date (empty when MISSING)
     std::string state;    ///< the manifest's state, when it could be read
@@ -44,7 +44,7 @@ PartCheck check_part(Sink& sink, const std::string& key, const ChunkEntry& entry
 /// Checks the newest run (by run id) of `phase` for `date`: its manifest exists and parses, every listed
 /// part is sound, no unlisted part-* file exists once the run is finished, and the manifest's total matches
 /// its chunks. Throws core::Error only when the sink itself fails.
-VerifyResult verify_phase(Sink& sink, Phase phase, const std::string& date);
+VerifyResult verify_phase(Sink& sink, const std::string& phase, const std::string& date);
 
 /// The stdout line: "OK <PHASE> <run_id> <records> records in <chunks> chunks", "MISSING <PHASE>" or
 /// "BAD <PHASE> <run_id> <file>: <reason>".

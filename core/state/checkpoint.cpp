@@ -50,12 +50,12 @@ std::vector<std::pair<std::size_t, std::size_t>> DoneSet::ranges() const {
     return result;
 }
 
-std::filesystem::path checkpoint_path(const RunDir& run_dir, const std::string& date, Phase phase,
+std::filesystem::path checkpoint_path(const RunDir& run_dir, const std::string& date, const std::string& phase,
                                       const std::string& run_id) {
-    return run_dir.checkpoints() / (date + "." + std::string(phase_name(phase)) + "." + run_id + ".json");
+    return run_dir.checkpoints() / (date + "." + phase + "." + run_id + ".json");
 }
 
-std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, std::optional<Phase> phase,
+std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, const std::string& phase,
                                              const std::string& date) {
     std::vector<CheckpointFile> files;
     std::error_code ec;
@@ -70,12 +70,11 @@ std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, std::optiona
         if (second == std::string::npos) {
             continue;
         }
-        const std::optional<Phase> named = parse_phase(name.substr(first + 1, second - first - 1));
-        CheckpointFile entry{name.substr(0, first), named.value_or(Phase::RankingFetch),
+        CheckpointFile entry{name.substr(0, first), name.substr(first + 1, second - first - 1),
                              name.substr(second + 1, name.size() - second - 1 - 5), file.path()};
-        // A file whose name holds no run id of pipeline's form was not written by pipeline: callers build
-        // paths from entry.run_id, so it is never listed.
-        if (!named || !is_run_id(entry.run_id) || (phase && *named != *phase) ||
+        // A file whose name holds no phase name or run id of pipeline's form was not written by pipeline:
+        // callers build paths from them, so it is never listed.
+        if (!is_phase_name(entry.phase) || !is_run_id(entry.run_id) || (!phase.empty() && entry.phase != phase) ||
             (!date.empty() && entry.date != date)) {
             continue;
         }
@@ -129,7 +128,7 @@ void save_checkpoint(const RunDir& run_dir, const Checkpoint& c) {
     for (const auto& [first, last] : c.done.ranges()) {
         done.push_back({first, last});
     }
-    const json j{{"phase", phase_name(c.phase)},
+    const json j{{"phase", c.phase},
                  {"date", c.date},
                  {"run_id", c.run_id},
                  {"state", state_name(c.state)},
@@ -190,12 +189,10 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     }
     const JsonFields fields(j, path.string());
     Checkpoint c;
-    const std::string phase = fields.string("phase", 64);
-    const std::optional<Phase> parsed_phase = parse_phase(phase);
-    if (!parsed_phase) {
-        fields.fail("phase", "unknown phase '" + escape_controls(phase) + "'");
+    c.phase = fields.string("phase", 64);
+    if (!is_phase_name(c.phase)) {
+        fields.fail("phase", "'" + escape_controls(c.phase) + "' is not a phase name");
     }
-    c.phase = *parsed_phase;
     c.date = fields.string("date", 64);
     if (!parse_date(c.date)) {
         fields.fail("date", "'" + escape_controls(c.date) + "' is not a date YYYY-MM-DD", ExitCode::Usage);
@@ -254,7 +251,7 @@ namespace {
 // The newest checkpoint of phase/date for which `wanted` holds. An unreadable file is skipped with a warning
 // when a good one is found (an old corrupt run must not block every later one); when none is, the first
 // error is thrown, so that a resume never silently starts over.
-std::optional<Checkpoint> find_newest(const RunDir& run_dir, Phase phase, const std::string& date,
+std::optional<Checkpoint> find_newest(const RunDir& run_dir, const std::string& phase, const std::string& date,
                                       const std::function<bool(const Checkpoint&)>& wanted) {
     std::optional<Checkpoint> newest;
     std::vector<Error> problems;
@@ -283,11 +280,11 @@ std::optional<Checkpoint> find_newest(const RunDir& run_dir, Phase phase, const 
 }
 } // namespace
 
-std::optional<Checkpoint> find_latest(const RunDir& run_dir, Phase phase, const std::string& date) {
+std::optional<Checkpoint> find_latest(const RunDir& run_dir, const std::string& phase, const std::string& date) {
     return find_newest(run_dir, phase, date, [](const Checkpoint&) { return true; });
 }
 
-std::optional<Checkpoint> find_resumable(const RunDir& run_dir, Phase phase, const std::string& date) {
+std::optional<Checkpoint> find_resumable(const RunDir& run_dir, const std::string& phase, const std::string& date) {
     return find_newest(run_dir, phase, date, [](const Checkpoint& c) {
         const bool dead_running = c.state == RunState::Running && !process_is_alive(c.pid, c.pid_start_ticks);
         return c.state == RunState::Stopped || c.state == RunState::Failed || dead_running;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/api/phase.hpp"
+#include "core/api/run_state.hpp"
 #include "core/config/config.hpp"
 #include "core/snapshot/snapshot.hpp"
 #include "core/state/ledger.hpp"
@@ -42,7 +42,7 @@ class DoneSet {
 
 /// The state of one run, as committed.
 struct Checkpoint {
-    Phase phase = Phase::RankingFetch;
+    std::string phase;
     std::string date;
     std::string run_id;
     RunState state = RunState::Running;
@@ -60,20 +60,20 @@ struct Checkpoint {
 };
 
 /// <run_dir>/checkpoints/<date>.<PHASE>.<run_id>.json
-std::filesystem::path checkpoint_path(const RunDir& run_dir, const std::string& date, Phase phase,
+std::filesystem::path checkpoint_path(const RunDir& run_dir, const std::string& date, const std::string& phase,
                                       const std::string& run_id);
 
 /// A checkpoint file found in the run directory, with what its name says.
 struct CheckpointFile {
     std::string date;
-    Phase phase = Phase::RankingFetch;
+    std::string phase;
     std::string run_id;
     std::filesystem::path path;
 };
 
 /// The checkpoint files of the run directory (temporaries and other files skipped), of one phase when
 /// `phase` is given, of one date when `date` is non-empty. In no particular order.
-std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, std::optional<Phase> phase = std::nullopt,
+std::vector<CheckpointFile> list_checkpoints(const RunDir& run_dir, const std::string& phase = {},
                                              const std::string& date = {});
 
 /// Replaces the checkpoint file whole; throws core::Error naming the path on failure.
@@ -88,10 +88,10 @@ inline constexpr std::uint64_t k_max_checkpoint_items = 100'000'000;
 Checkpoint load_checkpoint(const std::filesystem::path& path);
 
 /// The newest run of `phase` on `date` in any state (by start time); nullopt when it never ran.
-std::optional<Checkpoint> find_latest(const RunDir& run_dir, Phase phase, const std::string& date);
+std::optional<Checkpoint> find_latest(const RunDir& run_dir, const std::string& phase, const std::string& date);
 
 /// The newest run of `phase` on `date` that may be resumed: STOPPED, FAILED, or RUNNING with its process
 /// gone. nullopt when there is none.
-std::optional<Checkpoint> find_resumable(const RunDir& run_dir, Phase phase, const std::string& date);
+std::optional<Checkpoint> find_resumable(const RunDir& run_dir, const std::string& phase, const std::string& date);
 
 } // namespace pipeline::core

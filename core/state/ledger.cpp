@@ -1,5 +1,6 @@
 #include "core/state/ledger.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -30,7 +31,7 @@ std::string checked_date(const JsonFields& fields, std::string_view key) {
     return date;
 }
 
-LedgerEntry entry_from_json(Phase phase, const JsonFields& j) {
+LedgerEntry entry_from_json(const std::string& phase, const JsonFields& j) {
     LedgerEntry e;
     e.phase = phase;
     const std::string state = j.string_or("state", "IDLE", 32);
@@ -61,9 +62,6 @@ LedgerEntry entry_from_json(Phase phase, const JsonFields& j) {
 
 LedgerEntries parse_ledger(const std::string& text, const std::filesystem::path& path) {
     LedgerEntries entries;
-    for (Phase phase : k_all_phases) {
-        entries[static_cast<std::size_t>(phase)].phase = phase;
-    }
     const json root = json::parse(text, nullptr, false);
     if (root.is_discarded()) {
         throw Error(ExitCode::Failed,
@@ -74,11 +72,13 @@ LedgerEntries parse_ledger(const std::string& text, const std::filesystem::path&
     for (std::size_t i = 0; i < phases.size(); ++i) {
         const JsonFields item = fields.element("phases", phases[i], i);
         const std::string name = item.string("phase", 64);
-        const std::optional<Phase> phase = parse_phase(name);
-        if (!phase) {
-            continue; // a phase this version does not know: nothing of it is shown or touched
+        if (!is_phase_name(name)) {
+            item.fail("phase", "'" + escape_controls(name) + "' is not a phase name");
         }
-        entries[static_cast<std::size_t>(*phase)] = entry_from_json(*phase, item);
+        if (std::ranges::any_of(entries, [&](const LedgerEntry& e) { return e.phase == name; })) {
+            item.fail("phase", "phase " + name + " is listed twice");
+        }
+        entries.push_back(entry_from_json(name, item));
     }
     return entries;
 }
@@ -100,9 +100,9 @@ json progress_to_json(const Progress& p) {
     }
     return json{{"items_done", p.items_done}, {"items_total", p.items_total}, {"records", p.records},
                 {"chunks", p.chunks},         {"requests", p.requests},       {"retries", p.retries},
-                {"rejected", p.rejected},     {"empty", p.empty},             {"retries_by_class", by_class},
-                {"in_flight", p.in_flight},   {"in_flight_target", p.in_flight_target},
-                {"answer_ms_p50", p.answer_ms_p50}};
+                {"rejected", p.rejected},     {"empty", p.empty},             {"reused", p.reused},
+                {"retries_by_class", by_class}, {"in_flight", p.in_flight},
+                {"in_flight_target", p.in_flight_target}, {"answer_ms_p50", p.answer_ms_p50}};
 }
 
 Progress progress_from_json(const JsonFields& j) {
@@ -115,6 +115,7 @@ Progress progress_from_json(const JsonFields& j) {
     p.retries = j.uint_or("retries", 0);
     p.rejected = j.uint_or("rejected", 0);
     p.empty = j.uint_or("empty", 0);
+    p.reused = j.uint_or("reused", 0);
     p.in_flight = j.uint_or("in_flight", 0);
     p.in_flight_target = j.uint_or("in_flight_target", 0);
     p.answer_ms_p50 = j.uint_or("answer_ms_p50", 0);
@@ -131,7 +132,7 @@ Progress progress_from_json(const json& j) {
 }
 
 json entry_to_json(const LedgerEntry& e) {
-    return json{{"phase", phase_name(e.phase)},
+    return json{{"phase", e.phase},
                 {"state", state_name(e.state)},
                 {"run_id", nullable(e.run_id)},
                 {"date", nullable(e.date)},
@@ -158,8 +159,18 @@ LedgerEntry effective_entry(const LedgerEntry& entry) {
     dead.state = RunState::Failed;
     dead.error = "the worker process (pid " + std::to_string(entry.pid) +
                  ") is gone: it died without finishing (killed or crashed); resume with "
-                 "'pipeline run " + std::string(phase_name(entry.phase)) + " --resume'";
+                 "'pipeline run " + entry.phase + " --resume'";
     return dead;
+}
+
+LedgerEntry entry_of(const LedgerEntries& entries, const std::string& phase) {
+    const auto found = std::ranges::find(entries, phase, &LedgerEntry::phase);
+    if (found != entries.end()) {
+        return *found;
+    }
+    LedgerEntry idle;
+    idle.phase = phase;
+    return idle;
 }
 
 LedgerEntries Ledger::read() const {
@@ -170,10 +181,15 @@ LedgerEntries Ledger::read() const {
     return parse_ledger(read_file(m_run_dir.ledger()), m_run_dir.ledger());
 }
 
-LedgerEntry Ledger::update(Phase phase, const std::function<bool(LedgerEntry&)>& change) {
+LedgerEntry Ledger::update(const std::string& phase, const std::function<bool(LedgerEntry&)>& change) {
     const FileLock lock = FileLock::acquire(m_run_dir.ledger_lock());
     LedgerEntries entries = read();
-    LedgerEntry& entry = entries[static_cast<std::size_t>(phase)];
+    auto found = std::ranges::find(entries, phase, &LedgerEntry::phase);
+    if (found == entries.end()) {
+        entries.push_back(entry_of(entries, phase));
+        found = entries.end() - 1;
+    }
+    LedgerEntry& entry = *found;
     if (change(entry)) {
         write_file_atomically(m_run_dir.ledger(), serialise(m_run_dir, entries));
     }

@@ -3,7 +3,7 @@
 
 #include <sys/types.h>
 
-#include <array>
+#include <vector>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -12,7 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "core/api/phase.hpp"
+#include "core/api/run_state.hpp"
 #include "core/fetch/retry_class.hpp"
 #include "core/state/run_dir.hpp"
 #include "core/util/stop_reason.hpp"
@@ -30,6 +30,7 @@ struct Progress {
     std::uint64_t retries = 0;
     std::uint64_t rejected = 0;
     std::uint64_t empty = 0;       ///< committed records whose answer was empty (all fields but date null)
+    std::uint64_t reused = 0;      ///< items copied from an earlier date's snapshot instead of fetched (reuse_days)
     RetryCounts retries_by_class{}; ///< indexed by RetryClass; keys and labels in k_retry_classes
     // Gauges of the pace (docs/pacing.md), as of the latest update: not summed over resumed runs.
     std::uint64_t in_flight = 0;        ///< this phase's requests in flight
@@ -39,7 +40,7 @@ struct Progress {
 
 /// A phase's latest run as the ledger records it.
 struct LedgerEntry {
-    Phase phase = Phase::RankingFetch;
+    std::string phase;
     RunState state = RunState::Idle;
     std::string run_id;
     std::string date;
@@ -56,8 +57,12 @@ struct LedgerEntry {
     std::string sink; ///< where the snapshot goes (no secrets)
 };
 
-/// The entries of all four phases, in phase order.
-using LedgerEntries = std::array<LedgerEntry, 4>;
+/// The ledger's entries, in the order the file holds them: every phase that ever ran in this run directory,
+/// configured now or not (a phase that never ran has none).
+using LedgerEntries = std::vector<LedgerEntry>;
+
+/// The entry of `phase` in `entries`; an IDLE one when there is none.
+LedgerEntry entry_of(const LedgerEntries& entries, const std::string& phase);
 
 class JsonFields;
 
@@ -93,7 +98,7 @@ class Ledger {
     /// Under the ledger lock: reads, lets `change` edit the phase's entry, and replaces the file whole
     /// (temporary, fsync, rename) unless `change` returns false. Returns the entry after the change.
     /// Throws core::Error naming the path on I/O failure.
-    LedgerEntry update(Phase phase, const std::function<bool(LedgerEntry&)>& change);
+    LedgerEntry update(const std::string& phase, const std::function<bool(LedgerEntry&)>& change);
 
   private:
     RunDir m_run_dir;

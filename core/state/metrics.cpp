@@ -13,7 +13,7 @@ constexpr std::array<RunState, 5> k_states = {RunState::Idle, RunState::Running,
 
 // Label values here are phase, state and class names: upper/lower-case words, nothing to escape.
 std::string labels(const PhaseMetrics& phase, const std::string& extra = "") {
-    return "{phase=\"" + std::string(phase_name(phase.entry.phase)) + "\"" + extra + "}";
+    return "{phase=\"" + phase.entry.phase + "\"" + extra + "}";
 }
 
 std::string number(double value) {
@@ -126,6 +126,9 @@ std::string render_metrics(const std::vector<PhaseMetrics>& phases, SystemTime n
     }
     w.gauge("pipeline_phase_empty", "Committed records of the latest run whose API answer was empty.",
             [](const PhaseMetrics& p) { return number(p.entry.progress.empty); });
+    w.gauge("pipeline_phase_reused",
+            "Items of the latest run copied from an earlier date's snapshot instead of fetched (reuse_days).",
+            [](const PhaseMetrics& p) { return number(p.entry.progress.reused); });
     w.gauge("pipeline_phase_rejected", "Items the API refused for good in the latest run.",
             [](const PhaseMetrics& p) { return number(p.entry.progress.rejected); });
     w.gauge("pipeline_phase_duration_seconds", "Seconds from the latest run's start to its end (or to now).",

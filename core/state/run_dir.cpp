@@ -88,12 +88,12 @@ void RunDir::create() const {
     }
 }
 
-std::filesystem::path RunDir::slot_lock(Phase phase) const {
-    return m_root / (std::string(phase_name(phase)) + ".lock");
+std::filesystem::path RunDir::slot_lock(const std::string& phase) const {
+    return m_root / (phase + ".lock");
 }
 
-std::string RunDir::stop_sentinel_name(Phase phase) { return std::string(phase_name(phase)) + ".stop"; }
+std::string RunDir::stop_sentinel_name(const std::string& phase) { return phase + ".stop"; }
 
-std::filesystem::path RunDir::stop_sentinel(Phase phase) const { return m_root / stop_sentinel_name(phase); }
+std::filesystem::path RunDir::stop_sentinel(const std::string& phase) const { return m_root / stop_sentinel_name(phase); }
 
 } // namespace pipeline::core

@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "core/api/phase.hpp"
+#include "core/api/run_state.hpp"
 
 namespace pipeline::core {
 
@@ -26,11 +26,11 @@ class RunDir {
     std::filesystem::path ledger() const { return m_root / "ledger.json"; }
     std::filesystem::path ledger_lock() const { return m_root / "ledger.lock"; }
     /// Held (flock) by the live run of the phase for the whole run.
-    std::filesystem::path slot_lock(Phase phase) const;
+    std::filesystem::path slot_lock(const std::string& phase) const;
     /// Written by `pipeline stop`; holds the run id it targets.
-    std::filesystem::path stop_sentinel(Phase phase) const;
+    std::filesystem::path stop_sentinel(const std::string& phase) const;
     /// The file name of a phase's stop sentinel ("ITEM_EQUIPMENT.stop").
-    static std::string stop_sentinel_name(Phase phase);
+    static std::string stop_sentinel_name(const std::string& phase);
     std::filesystem::path checkpoints() const { return m_root / "checkpoints"; }
     /// The pacing state every process of the run directory shares (core/state/pace_file.hpp).
     std::filesystem::path pace() const { return m_root / "pace"; }

@@ -9,7 +9,7 @@ namespace {
 std::string now_text() { return format_utc(std::chrono::system_clock::now()); }
 } // namespace
 
-RunRecord::RunRecord(RunDir run_dir, Phase phase)
+RunRecord::RunRecord(RunDir run_dir, const std::string& phase)
     : m_run_dir(std::move(run_dir)), m_ledger(m_run_dir), m_phase(phase) {
     m_entry.phase = phase;
 }

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "core/api/phase.hpp"
+#include "core/api/run_state.hpp"
 #include "core/state/ledger.hpp"
 #include "core/state/run_dir.hpp"
 
@@ -26,7 +26,7 @@ struct RunStart {
 /// The ledger entry of one run of one phase.
 class RunRecord {
   public:
-    RunRecord(RunDir run_dir, Phase phase);
+    RunRecord(RunDir run_dir, const std::string& phase);
 
     /// Takes the phase's entry over with a RUNNING entry for this run. Under the same lock, a stop sentinel
     /// left for an earlier run is removed before the new run id is published, so that a stop can only ever
@@ -51,7 +51,7 @@ class RunRecord {
   private:
     RunDir m_run_dir;
     Ledger m_ledger;
-    Phase m_phase;
+    std::string m_phase;
     LedgerEntry m_entry;
 };
 

@@ -5,17 +5,17 @@
 
 namespace pipeline::core {
 
-FileLock take_slot(const RunDir& run_dir, Phase phase) {
+FileLock take_slot(const RunDir& run_dir, const std::string& phase) {
     if (std::optional<FileLock> lock = FileLock::try_acquire(run_dir.slot_lock(phase))) {
         return std::move(*lock);
     }
-    const LedgerEntry holder = Ledger(run_dir).read()[static_cast<std::size_t>(phase)];
+    const LedgerEntry holder = entry_of(Ledger(run_dir).read(), phase);
     std::string who = "another process";
     if (holder.state == RunState::Running) {
         who = "pid " + std::to_string(holder.pid) + ", run " + holder.run_id + " for " + holder.date;
     }
-    throw Error(ExitCode::SlotBusy, std::string(phase_name(phase)) + " is already running (" + who +
-                                        "); stop it with 'pipeline stop " + std::string(phase_name(phase)) +
+    throw Error(ExitCode::SlotBusy, phase + " is already running (" + who +
+                                        "); stop it with 'pipeline stop " + phase +
                                         "' or wait for it to finish");
 }
 

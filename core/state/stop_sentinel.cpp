@@ -20,7 +20,7 @@ namespace pipeline::core {
 
 using namespace std::chrono;
 
-std::optional<std::string> request_stop(const RunDir& run_dir, Phase phase) {
+std::optional<std::string> request_stop(const RunDir& run_dir, const std::string& phase) {
     if (!std::filesystem::exists(run_dir.ledger())) {
         return std::nullopt;
     }
@@ -37,7 +37,7 @@ std::optional<std::string> request_stop(const RunDir& run_dir, Phase phase) {
     return run_id;
 }
 
-std::string read_stop_request(const RunDir& run_dir, Phase phase) {
+std::string read_stop_request(const RunDir& run_dir, const std::string& phase) {
     const std::filesystem::path path = run_dir.stop_sentinel(phase);
     std::ifstream in(path);
     std::string line;
@@ -62,20 +62,20 @@ std::string read_stop_request(const RunDir& run_dir, Phase phase) {
     return run_id;
 }
 
-void clear_stop_request(const RunDir& run_dir, Phase phase, std::string_view run_id) {
+void clear_stop_request(const RunDir& run_dir, const std::string& phase, std::string_view run_id) {
     if (run_id.empty() || read_stop_request(run_dir, phase) == run_id) {
         std::error_code ec;
         std::filesystem::remove(run_dir.stop_sentinel(phase), ec);
     }
 }
 
-std::optional<Phase> phase_of_stop_file(std::string_view file_name) {
-    for (Phase phase : k_all_phases) {
-        if (file_name == RunDir::stop_sentinel_name(phase)) {
-            return phase;
-        }
+std::optional<std::string> phase_of_stop_file(std::string_view file_name) {
+    constexpr std::string_view k_suffix = ".stop";
+    if (!file_name.ends_with(k_suffix)) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    const std::string_view phase = file_name.substr(0, file_name.size() - k_suffix.size());
+    return is_phase_name(phase) ? std::optional<std::string>(phase) : std::nullopt;
 }
 
 bool wait_for_run_dir(const RunDir& run_dir, milliseconds timeout, const std::function<bool()>& done) {

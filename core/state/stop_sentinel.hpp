@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/api/phase.hpp"
+#include "core/api/run_state.hpp"
 #include "core/state/run_dir.hpp"
 
 namespace pipeline::core {
@@ -18,19 +18,19 @@ namespace pipeline::core {
 /// the entry stop_requested and returns the run id; nullopt when no run of the phase is live. Because the lock
 /// is held, the run cannot end and another start in between: the sentinel names exactly the run seen live.
 /// Throws core::Error naming the file when the sentinel or the ledger cannot be written.
-std::optional<std::string> request_stop(const RunDir& run_dir, Phase phase);
+std::optional<std::string> request_stop(const RunDir& run_dir, const std::string& phase);
 
 /// The run id the phase's sentinel names (trimmed); empty when there is none, it cannot be read, or it is not
 /// a run id of the form pipeline generates (then warned about once).
-std::string read_stop_request(const RunDir& run_dir, Phase phase);
+std::string read_stop_request(const RunDir& run_dir, const std::string& phase);
 
 /// Removes the phase's sentinel when it names `run_id`, or whatever it names when `run_id` is empty. Call it
 /// under the ledger lock (RunRecord does). Never throws: a sentinel that cannot be removed names a run that is
 /// over, which the watcher ignores.
-void clear_stop_request(const RunDir& run_dir, Phase phase, std::string_view run_id = {});
+void clear_stop_request(const RunDir& run_dir, const std::string& phase, std::string_view run_id = {});
 
 /// The phase whose sentinel has this file name ("ITEM_EQUIPMENT.stop"); nullopt for other files.
-std::optional<Phase> phase_of_stop_file(std::string_view file_name);
+std::optional<std::string> phase_of_stop_file(std::string_view file_name);
 
 /// Blocks until `done()` is true or `timeout` passes, re-checking whenever a file in the run directory is
 /// replaced (inotify), and at least every 200 ms. Returns done()'s last value.

@@ -65,7 +65,7 @@ StopWatcher::~StopWatcher() {
     ::close(m_wake_fd);
 }
 
-StopWatcher::Watch StopWatcher::watch(Phase phase, const std::string& run_id, StopFlag& flag) {
+StopWatcher::Watch StopWatcher::watch(const std::string& phase, const std::string& run_id, StopFlag& flag) {
     {
         const std::lock_guard lock(m_mutex);
         m_bindings[phase] = Binding{run_id, &flag};
@@ -74,17 +74,31 @@ StopWatcher::Watch StopWatcher::watch(Phase phase, const std::string& run_id, St
     return Watch(*this, phase);
 }
 
-bool StopWatcher::watching(Phase phase) const {
+bool StopWatcher::watching(const std::string& phase) const {
     const std::lock_guard lock(m_mutex);
     return m_bindings.contains(phase);
 }
 
-void StopWatcher::unwatch(Phase phase) {
+void StopWatcher::unwatch(const std::string& phase) {
     const std::lock_guard lock(m_mutex);
     m_bindings.erase(phase);
 }
 
-void StopWatcher::check(Phase phase) {
+// Every bound phase: after a lost event, or when polling.
+void StopWatcher::check_all() {
+    std::vector<std::string> phases;
+    {
+        const std::lock_guard lock(m_mutex);
+        for (const auto& [phase, binding] : m_bindings) {
+            phases.push_back(phase);
+        }
+    }
+    for (const std::string& phase : phases) {
+        check(phase);
+    }
+}
+
+void StopWatcher::check(const std::string& phase) {
     const std::string target = read_stop_request(m_run_dir, phase);
     const std::lock_guard lock(m_mutex);
     const auto it = m_bindings.find(phase);
@@ -92,15 +106,15 @@ void StopWatcher::check(Phase phase) {
         return;
     }
     if (target == it->second.run_id) {
-        const ScopedLogContext context(std::string(phase_name(phase)), target);
+        const ScopedLogContext context(phase, target);
         if (!it->second.flag->requested()) {
-            spdlog::info("stop requested for {} run {}: finishing at the next boundary", phase_name(phase),
+            spdlog::info("stop requested for {} run {}: finishing at the next boundary", phase,
                          target);
         }
         it->second.flag->request();
     } else {
         // A stop bound to another run (one that already ended): never applies to this run.
-        spdlog::debug("ignoring stop sentinel for {} naming run {} (current run {})", phase_name(phase), target,
+        spdlog::debug("ignoring stop sentinel for {} naming run {} (current run {})", phase, target,
                       it->second.run_id);
     }
 }
@@ -119,9 +133,7 @@ void StopWatcher::loop() {
             break;
         }
         if (m_polling) {
-            for (Phase phase : k_all_phases) {
-                check(phase);
-            }
+            check_all();
             continue;
         }
         if (rc <= 0 || !(fds[1].revents & POLLIN)) {
@@ -135,11 +147,9 @@ void StopWatcher::loop() {
             for (char* p = buffer; p < buffer + n;) {
                 const auto* event = reinterpret_cast<const inotify_event*>(p);
                 if (event->mask & IN_Q_OVERFLOW) {
-                    for (Phase phase : k_all_phases) {
-                        check(phase);
-                    }
+                    check_all();
                 } else if (event->len > 0) {
-                    if (const std::optional<Phase> phase = phase_of_stop_file(event->name)) {
+                    if (const std::optional<std::string> phase = phase_of_stop_file(event->name)) {
                         check(*phase);
                     }
                 }

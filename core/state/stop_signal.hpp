@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/api/phase.hpp"
+#include "core/api/run_state.hpp"
 #include "core/state/run_dir.hpp"
 #include "core/util/stop_flag.hpp"
 
@@ -32,7 +32,7 @@ class StopWatcher {
     /// A binding of one phase's run to its flag; destroying it unbinds the phase, on every exit path.
     class Watch {
       public:
-        Watch(StopWatcher& watcher, Phase phase) : m_watcher(&watcher), m_phase(phase) {}
+        Watch(StopWatcher& watcher, const std::string& phase) : m_watcher(&watcher), m_phase(phase) {}
         ~Watch() {
             if (m_watcher != nullptr) {
                 m_watcher->unwatch(m_phase);
@@ -45,29 +45,28 @@ class StopWatcher {
 
       private:
         StopWatcher* m_watcher;
-        Phase m_phase;
+        std::string m_phase;
     };
 
     /// Binds `flag` to stops of `phase` naming `run_id` until the returned Watch is destroyed, and checks the
     /// sentinel already present.
-    [[nodiscard]] Watch watch(Phase phase, const std::string& run_id, StopFlag& flag);
+    [[nodiscard]] Watch watch(const std::string& phase, const std::string& run_id, StopFlag& flag);
     /// True while a run of `phase` is bound to a flag.
-    bool watching(Phase phase) const;
-    /// True when the watcher fell back to polling.
-    bool polling() const { return m_polling; }
+    bool watching(const std::string& phase) const;
 
   private:
     struct Binding {
         std::string run_id;
         StopFlag* flag;
     };
-    void unwatch(Phase phase);
+    void unwatch(const std::string& phase);
     void loop();
-    void check(Phase phase);
+    void check(const std::string& phase);
+    void check_all();
 
     RunDir m_run_dir;
     mutable std::mutex m_mutex;
-    std::map<Phase, Binding> m_bindings;
+    std::map<std::string, Binding, std::less<>> m_bindings; // by phase name
     int m_inotify_fd = -1;
     int m_wake_fd = -1;
     bool m_polling = false;

@@ -9,7 +9,7 @@
 namespace pipeline::core {
 
 /// Why a stop was requested. None: no stop (or a run that did not end STOPPED).
-enum class StopReason { None, Operator, Signal, Quota, RateLimited, Maintenance, NotReady };
+enum class StopReason { None, Operator, Signal, Quota, RateLimited, Maintenance, NotReady, Unavailable };
 
 /// One row of the stop reason table: the reason and its key in JSON, metrics and logs.
 struct StopReasonInfo {
@@ -19,13 +19,15 @@ struct StopReasonInfo {
 };
 
 /// Every reason except None, in a fixed order: the one list every output iterates.
-inline constexpr std::array<StopReasonInfo, 6> k_stop_reasons = {{
+inline constexpr std::array<StopReasonInfo, 7> k_stop_reasons = {{
     {StopReason::Operator, "operator", "pipeline stop was run for this run"},
     {StopReason::Signal, "signal", "the run process got SIGINT or SIGTERM"},
     {StopReason::Quota, "quota", "the daily call budget (api.daily_quota) is spent"},
     {StopReason::RateLimited, "rate_limited", "the API kept answering 429 past api.max_wait_s"},
     {StopReason::Maintenance, "maintenance", "the API or the game was under maintenance past api.max_wait_s"},
     {StopReason::NotReady, "not_ready", "the day's data was still being prepared past api.max_wait_s"},
+    {StopReason::Unavailable, "unavailable",
+     "an answer (a 5xx, an unknown error) asked to wait (Retry-After) past api.max_wait_s"},
 }};
 
 /// The key of a reason ("quota"); empty for None.

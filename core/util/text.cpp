@@ -1,5 +1,7 @@
 #include "core/util/text.hpp"
 
+#include <algorithm>
+
 #include <cctype>
 #include <cstdio>
 
@@ -24,6 +26,21 @@ std::string to_lower(std::string_view text) {
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     return out;
+}
+
+std::string to_upper(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+bool is_phase_name(std::string_view name) {
+    if (name.empty() || name.size() > 32 || name[0] < 'A' || name[0] > 'Z') {
+        return false;
+    }
+    return std::ranges::all_of(name, [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
 std::string percent_encode(std::string_view text, bool keep_slash) {

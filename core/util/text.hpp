@@ -13,6 +13,13 @@ std::string_view trim(std::string_view text);
 /// ASCII lower case of `text`.
 std::string to_lower(std::string_view text);
 
+/// ASCII upper case of `text`.
+std::string to_upper(std::string_view text);
+
+/// True for a phase name: an upper-case letter, then up to 31 upper-case letters, digits or '_'
+/// ([A-Z][A-Z0-9_]{0,31}). Phase names become file names and sink keys, so nothing else is accepted.
+bool is_phase_name(std::string_view name);
+
 /// Percent-encodes `text` as RFC 3986 (and AWS's UriEncode) want: unreserved characters stay, every other
 /// byte becomes %XX (upper-case hex); '/' stays too when `keep_slash` (an S3 key's path).
 std::string percent_encode(std::string_view text, bool keep_slash = false);

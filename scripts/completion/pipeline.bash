@@ -1,12 +1,12 @@
 # bash completion for pipeline(1). Installed as share/bash-completion/completions/pipeline; or source it.
-# Completes commands, options, phase names (upper case, matched case-insensitively) and `all`, config files
-# for --config, folders for --run-dir.
+# Completes commands, options, the configured phase names (asked of `pipeline complete-phases`, with the
+# --config on the line; upper case, matched case-insensitively) and `all`, config files for --config, folders
+# for --run-dir.
 
 _pipeline() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=""
   ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
   local commands="run stop status verify gc"
-  local phases="RANKING_FETCH OCID_LOOKUP CHARACTER_BASIC ITEM_EQUIPMENT"
   local global_options="--config --run-dir --log-format --log-file -v --verbose -q --quiet --help --version"
   COMPREPLY=()
 
@@ -35,11 +35,14 @@ _pipeline() {
   esac
 
   # The command is the first word that is neither an option nor an option's value; count positionals after it.
-  local i word command="" positionals=0
+  local i word command="" positionals=0 config=()
   for ((i = 1; i < COMP_CWORD; i++)); do
     word=${COMP_WORDS[i]}
     case $word in
-      --config | --run-dir | --log-format | --log-file | --metrics-file | --date | --timeout | --keep-days)
+      --config)
+        config=(--config "${COMP_WORDS[i + 1]}")
+        ((i++)) ;;
+      --run-dir | --log-format | --log-file | --metrics-file | --date | --timeout | --keep-days)
         ((i++)) ;;
       -*) ;;
       *)
@@ -67,7 +70,10 @@ _pipeline() {
   case $command in
     run | stop | status | verify)
       if ((positionals == 0)); then
-        # Phase names are case-insensitive on the command line: `stop it` offers ITEM_EQUIPMENT.
+        # Phase names are case-insensitive on the command line: `stop it` offers ITEM_EQUIPMENT. The phases
+        # are the config's: ask the pipeline being completed (nothing when its config is broken).
+        local phases
+        phases=$("${COMP_WORDS[0]}" "${config[@]}" complete-phases 2>/dev/null | tr '\n' ' ')
         COMPREPLY=($(compgen -W "$phases" -- "${cur^^}"))
         [ "$command" = status ] || COMPREPLY+=($(compgen -W "all" -- "${cur,,}"))
       fi ;;

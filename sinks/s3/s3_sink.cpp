@@ -55,6 +55,7 @@ Verdict classify(const HttpResponse& response, const std::string& code, bool mis
     case TransportError::Reset:
     case TransportError::Truncated:
     case TransportError::TooLarge:
+    case TransportError::BadEncoding:
         return Verdict::Retry;
     case TransportError::Tls:
     case TransportError::Other:

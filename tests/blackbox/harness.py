@@ -111,7 +111,8 @@ class Workspace:
         self.config_path = self.dir / "pipeline.yaml"
         self.write_config(api_url, **config)
 
-    def write_config(self, api_url, api=None, sink=None, ranking_pages=1, chunk_records=50, extra=""):
+    def write_config(self, api_url, api=None, sink=None, ranking_pages=1, chunk_records=50, extra="", phases=None):
+        """Writes pipeline.yaml; `phases` (YAML text of a `phases:` map's body) replaces `ranking:`."""
         api_lines = {"base_url": api_url, "rate_limit_per_sec": 2000, "concurrency": 16, "timeout_ms": 5000,
                      "max_attempts": 5, "backoff_base_ms": 10, "backoff_max_ms": 200}
         api_lines.update(api or {})
@@ -119,7 +120,8 @@ class Workspace:
         sink_lines.update(sink or {})
         text = f"run_dir: {self.run_dir}\napi:\n"
         text += "".join(f"  {k}: {v}\n" for k, v in api_lines.items())
-        text += f"ranking:\n  pages: {ranking_pages}\nchunk:\n  records: {chunk_records}\nsink:\n"
+        text += f"phases:\n{phases}" if phases else f"ranking:\n  pages: {ranking_pages}\n"
+        text += f"chunk:\n  records: {chunk_records}\nsink:\n"
         for k, v in sink_lines.items():
             if isinstance(v, dict):
                 text += f"  {k}:\n" + "".join(f"    {kk}: {vv}\n" for kk, vv in v.items())

@@ -1,4 +1,4 @@
-"""Issue 13 item 12: real disk-full and permission failures. As root, a small tmpfs holds the sink: a chunk
+"""Real disk-full and permission failures. As root, a small tmpfs holds the sink: a chunk
 that does not fit ends the phase FAILED naming the path and the error, nothing partial is visible, the ledger
 stays readable, and --resume after space is freed completes exactly. Permission failures run as the
 unprivileged user nobody (setpriv): a read-only sink and an unwritable run directory each give a clear exit

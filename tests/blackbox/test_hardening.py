@@ -1,4 +1,4 @@
-"""Issue 13 (items 1, 2, 5, 6, 8): SIGPIPE and lost stdout writes, a private run directory and run ids of
+"""SIGPIPE and lost stdout writes, a private run directory and run ids of
 pipeline's own form, corrupt state files, control characters from the network, stop --timeout bounds and the
 plain-http warning."""
 

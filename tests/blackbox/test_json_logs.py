@@ -1,4 +1,4 @@
-"""Issue 14 item 7: with --log-format json every line on stderr is one JSON object with ts, level and message
+"""With --log-format json every line on stderr is one JSON object with ts, level and message
 (and phase and run_id whenever known), control characters escaped, for every message, errors from the network
 included. A full harvest through injected faults is parsed line by line."""
 

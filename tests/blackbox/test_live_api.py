@@ -1,6 +1,7 @@
 """Issue: what the live API does that the plain fake never did — long Retry-Afters, maintenance, the daily call
 budget, nameless ranking rows, empty answers, oversized answers and https (docs/live-api.md)."""
 
+import fcntl
 import json
 import os
 import shutil
@@ -113,6 +114,39 @@ class LiveApiTest(PipelineTestCase):
                 self.assertGreater(api.stats()["total"], 2)  # not limited by max_attempts
                 self.assertEqual(ws.status()["OCID_LOOKUP"]["state"], "IDLE")
 
+    def test_a_retry_after_of_an_hour_on_a_server_error_stops_unavailable_at_once_and_resumes_exactly(self):
+        # A 500 OPENAPI00001 carrying Retry-After: 3600 (the same path as a load balancer's 503 page): no wait of
+        # an hour, no FAILED after max_attempts, but STOPPED (unavailable) and resumable.
+        with FakeApi("--code", "OPENAPI00001", "--code-first", "1", "--retry-after", "3600",
+                     "--faults-on", "ranking", characters=300) as api:
+            ws = Workspace(api.url, ranking_pages=2, chunk_records=50, api={"max_wait_s": 5})
+            metrics = ws.dir / "pipeline.prom"
+            began = time.monotonic()
+            result = ws.run("run", "RANKING_FETCH", "--date", DATE, "--metrics-file", metrics, timeout=60)
+            self.assertLess(time.monotonic() - began, 30)
+            self.assertEqual(result.returncode, 3, result.stderr)
+            self.assertIn("STOPPED (unavailable)", result.stderr)
+            self.assertIn("OPENAPI00001", result.stderr)
+            entry = ws.status()["RANKING_FETCH"]
+            self.assertEqual((entry["state"], entry["stop_reason"]), ("STOPPED", "unavailable"))
+            self.assertEqual(api.stats()["errors"]["OPENAPI00001"], 1)
+            self.assertEqual(entry["progress"]["retries_by_class"]["server_error"], 1)
+            manifest = ws.manifests("RANKING_FETCH")[0]
+            self.assertEqual((manifest["state"], manifest["stop_reason"]), ("STOPPED", "unavailable"))
+            self.assertIn('pipeline_phase_stop_reason{phase="RANKING_FETCH",reason="unavailable"} 1',
+                          metrics.read_text().splitlines())
+            self.assertIn("stopped: unavailable", ws.run("status").stdout)
+
+            # The API answers normally again (--code-first 1): --resume completes the same run, each row once.
+            result = ws.run("run", "RANKING_FETCH", "--date", DATE, "--resume")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            done = ws.status()["RANKING_FETCH"]
+            self.assertEqual((done["state"], done["run_id"]), ("COMPLETED", entry["run_id"]))
+            self.assertIsNone(done["stop_reason"])
+            _, records = ws.snapshot("RANKING_FETCH", done["run_id"])
+            self.assertEqual(len(records), api.expected()["ranking_rows"])
+            self.assertEqual(len({r["character_name"] for r in records}), len(records))
+
     def test_operator_and_signal_stops_say_so(self):
         with FakeApi(characters=300) as fast, FakeApi("--latency-ms", "30", characters=300) as slow:
             ws = self.prepare(fast, ranking_pages=2, chunk_records=10)
@@ -174,6 +208,48 @@ class LiveApiTest(PipelineTestCase):
             self.assert_exact(ws, "ITEM_EQUIPMENT", expected["detail_records"], "ocid")
             status = json.loads(ws.run("status", "--json", env=day2).stdout)
             self.assertEqual(status["quota"], {"day": "2026-11-24", "used": 3005 - 300, "limit": 5000})
+
+    def test_status_answers_at_once_while_a_run_holds_the_call_budget_lock(self):
+        with FakeApi(characters=50) as api:
+            ws = Workspace(api.url, api={"daily_quota": 1000})
+            day1 = ws.env(PIPELINE_TEST_NOW=DAY_1)
+            result = ws.run("run", "RANKING_FETCH", "--date", DATE, env=day1)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            # Runs count calls under quota.lock (earlier versions locked quota.json itself): hold both.
+            with open(ws.run_dir / "quota.lock", "a") as lock, open(ws.run_dir / "quota.json", "r") as counts:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                fcntl.flock(counts, fcntl.LOCK_EX)
+                for args in (("status", "--json"), ("status",)):
+                    with self.subTest(args=args):
+                        began = time.monotonic()
+                        result = ws.run(*args, env=day1, timeout=30)
+                        self.assertLess(time.monotonic() - began, 5)
+                        self.assertEqual(result.returncode, 0, result.stderr)
+                        if args == ("status", "--json"):
+                            self.assertEqual(json.loads(result.stdout)["quota"],
+                                             {"day": "2026-11-23", "used": 1, "limit": 1000})
+                        else:
+                            self.assertIn("quota: 1 of 1000 calls used today (2026-11-23", result.stdout)
+
+    def test_a_damaged_quota_file_fails_run_and_status_naming_file_and_field_and_is_left_alone(self):
+        with FakeApi(characters=50) as api:
+            ws = Workspace(api.url, api={"daily_quota": 1000})
+            day1 = ws.env(PIPELINE_TEST_NOW=DAY_1)
+            ws.run_dir.mkdir(mode=0o700)
+            quota = ws.run_dir / "quota.json"
+            damaged = '{"day": "2026-11-23", "calls": {"sha256:0123456789abcdef": 1.5e3}}\n'
+            quota.write_text(damaged)
+            result = ws.run("run", "RANKING_FETCH", "--date", DATE, env=day1)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertIn(str(quota), result.stderr)
+            self.assertIn("calls.sha256:0123456789abcdef", result.stderr)
+            self.assertEqual(api.stats()["total"], 0)
+            result = ws.run("status", "--json", env=day1)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertEqual(result.stdout, "")
+            self.assertIn(str(quota), result.stderr)
+            self.assertIn("calls.sha256:0123456789abcdef", result.stderr)
+            self.assertEqual(quota.read_text(), damaged)  # never reset behind the operator's back
 
     def test_nameless_ranking_rows_are_rejected_and_empty_answers_are_counted(self):
         with FakeApi("--nameless-every", "50", "--empty-every", "7", characters=400) as api:

@@ -8,7 +8,6 @@ namespace fake_api {
 
 namespace {
 
-constexpr std::array<std::string_view, k_endpoint_count> k_endpoint_names{"ranking", "id", "basic", "item"};
 constexpr std::string_view k_hex = "0123456789abcdef";
 constexpr std::string_view k_hex_upper = "0123456789ABCDEF";
 
@@ -27,17 +26,6 @@ int to_int(std::string_view digits) {
 
 }  // namespace
 
-std::string_view endpoint_name(Endpoint endpoint) {
-    return k_endpoint_names[static_cast<std::size_t>(endpoint)];
-}
-
-std::optional<Endpoint> parse_endpoint(std::string_view name) {
-    for (std::size_t i = 0; i < k_endpoint_names.size(); ++i) {
-        if (k_endpoint_names[i] == name) return static_cast<Endpoint>(i);
-    }
-    return std::nullopt;
-}
-
 std::string error_body(std::string_view code, std::string_view message) {
     Json body;
     body["error"] = {{"name", code}, {"message", message}};
@@ -49,6 +37,12 @@ std::uint64_t mix64(std::uint64_t value, std::uint64_t salt) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+std::uint64_t hash_text(std::string_view text) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ULL;
+    return mix64(h, 0);
 }
 
 double unit_interval(std::uint64_t hash) {

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <nlohmann/json.hpp>
@@ -11,23 +10,14 @@ namespace fake_api {
 /// JSON documents keep their keys in insertion order, like the real API's field order.
 using Json = nlohmann::ordered_json;
 
-/// The four Open API endpoints the fake serves.
-enum class Endpoint { Ranking = 0, Id = 1, Basic = 2, Item = 3 };
-
-/// Number of values of Endpoint.
-inline constexpr int k_endpoint_count = 4;
-
-/// The short name of an endpoint as used by --faults-on and /_stats ("ranking", "id", "basic", "item").
-std::string_view endpoint_name(Endpoint endpoint);
-
-/// Parses a short endpoint name; nullopt if unknown.
-std::optional<Endpoint> parse_endpoint(std::string_view name);
-
 /// The JSON body of an Open API error: {"error":{"name":code,"message":message}}.
 std::string error_body(std::string_view code, std::string_view message);
 
 /// A well-mixed 64-bit hash of a value and a salt (SplitMix64 finaliser).
 std::uint64_t mix64(std::uint64_t value, std::uint64_t salt);
+
+/// A well-mixed 64-bit hash of a byte string (FNV-1a, then the SplitMix64 finaliser).
+std::uint64_t hash_text(std::string_view text);
 
 /// Maps a 64-bit hash to a double in [0, 1).
 double unit_interval(std::uint64_t hash);

@@ -2,6 +2,7 @@
 
 #include "common.hpp"
 #include "items.hpp"
+#include "world.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,21 +14,6 @@ namespace fake_api {
 
 namespace {
 
-enum Salt : std::uint64_t { k_salt_korean = 1, k_salt_refuse, k_salt_world, k_salt_class, k_salt_misc, k_salt_guild };
-
-struct ClassInfo {
-    std::string_view group;
-    std::string_view name;
-};
-
-constexpr std::array<std::string_view, 14> k_worlds{"스카니아", "베라", "루나", "제니스", "크로아", "유니온", "엘리시움",
-                                                    "이노시스", "레드", "오로라", "아케인", "노바", "에오스", "핼리오스"};
-constexpr std::array<ClassInfo, 20> k_classes{{{"전사", "히어로"}, {"전사", "팔라딘"}, {"전사", "다크나이트"},
-    {"마법사", "아크메이지(불,독)"}, {"마법사", "아크메이지(썬,콜)"}, {"마법사", "비숍"}, {"궁수", "보우마스터"},
-    {"궁수", "신궁"}, {"궁수", "패스파인더"}, {"도적", "나이트로드"}, {"도적", "섀도어"}, {"도적", "듀얼블레이더"},
-    {"해적", "바이퍼"}, {"해적", "캡틴"}, {"해적", "캐논마스터"}, {"기사단", "소울마스터"}, {"영웅", "아란"},
-    {"레지스탕스", "메카닉"}, {"노바", "카이저"}, {"레프", "아델"}}};
-constexpr std::array<std::string_view, 8> k_guilds{"리부트", "Maplers", "단풍나무", "Zakum", "별빛", "Horntail", "연합", "Arcane"};
 constexpr std::array<std::string_view, 6> k_korean_prefixes{"메이플", "단풍잎", "버섯돌이", "슬라임", "주황버섯", "리프레"};
 
 std::string make_name(int index) {
@@ -36,10 +22,6 @@ std::string make_name(int index) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "Maple%05d", index);
     return buffer;
-}
-
-std::uint64_t hash_of(const Character& character, std::uint64_t salt) {
-    return mix64(static_cast<std::uint64_t>(character.index), salt);
 }
 
 }  // namespace
@@ -68,6 +50,7 @@ Dataset::Dataset(const DatasetOptions& options) : m_options(options) {
         m_characters.push_back(std::move(character));
         m_row_character.push_back(position);
     }
+    make_guilds();
 }
 
 int Dataset::ranking_pages() const {
@@ -89,7 +72,7 @@ Json Dataset::ranking_entry(const Character& character, int rank, const std::str
     const int n = std::max(1, m_options.characters);
     const int level = 299 - static_cast<int>(static_cast<long long>(i) * 100 / n);
     const long long exp = static_cast<long long>(n - i) * 1000003LL + static_cast<long long>(hash_of(character, k_salt_misc) % 1000);
-    const ClassInfo& cls = k_classes[hash_of(character, k_salt_class) % k_classes.size()];
+    const ClassInfo& cls = class_of(character);
     Json entry;
     entry["date"] = date;
     entry["ranking"] = rank;
@@ -98,9 +81,9 @@ Json Dataset::ranking_entry(const Character& character, int rank, const std::str
     entry["character_exp"] = exp;
     entry["class_name"] = cls.group;
     entry["sub_class_name"] = cls.name;
-    entry["world_name"] = k_worlds[hash_of(character, k_salt_world) % k_worlds.size()];
+    entry["world_name"] = k_worlds[world_of(character)];
     entry["character_popularity"] = static_cast<int>(hash_of(character, k_salt_misc) % 5000);
-    entry["character_guildname"] = k_guilds[hash_of(character, k_salt_guild) % k_guilds.size()];
+    entry["character_guildname"] = k_guilds[guild_of(character)];
     return entry;
 }
 
@@ -189,53 +172,6 @@ std::string Dataset::item_body(const Character& character, const std::string& da
     request.target_bytes = static_cast<std::size_t>(std::max(0, m_options.item_kb)) * 1024;
     request.real = m_options.real_items;
     return make_item_equipment(request);
-}
-
-Json Dataset::expected() const {
-    // Only names that some row carries can be looked up: a character seen only in nameless rows is not.
-    std::vector<bool> named(m_characters.size(), false);
-    int nameless_rows = 0;
-    for (std::size_t row = 0; row < m_row_character.size(); ++row) {
-        if (nameless_row(static_cast<long long>(row) + 1)) {
-            ++nameless_rows;
-        } else {
-            named[static_cast<std::size_t>(m_row_character[row])] = true;
-        }
-    }
-    int distinct = 0, refused_names = 0, refused_ocids = 0, empty_records = 0;
-    for (std::size_t c = 0; c < m_characters.size(); ++c) {
-        if (!named[c]) continue;
-        const Character& character = m_characters[c];
-        ++distinct;
-        refused_names += character.name_refused ? 1 : 0;
-        refused_ocids += character.ocid_refused ? 1 : 0;
-        empty_records += !character.name_refused && !character.ocid_refused && character.empty ? 1 : 0;
-    }
-    Json doc;
-    doc["characters"] = m_options.characters;
-    doc["ranking_rows"] = m_row_character.size();
-    doc["nameless_rows"] = nameless_rows;
-    doc["distinct_names"] = distinct;
-    doc["refused_names"] = refused_names;
-    doc["ocids"] = distinct - refused_names;
-    doc["refused_ocids"] = refused_ocids;
-    doc["detail_records"] = distinct - refused_names - refused_ocids;
-    doc["empty_records"] = empty_records;
-    doc["ranking_pages"] = ranking_pages();
-    doc["ranking_page_size"] = k_page_size;
-    doc["duplicate_every"] = m_options.duplicate_every;
-    doc["notes"] =
-        "ranking_rows = characters. With duplicate_every = K > 0, every row whose 1-based rank r > 1 satisfies "
-        "r % K == 0 repeats the character (name, ocid, level, ...) of row r-1 with its own rank r, so "
-        "distinct_names = characters - #{r in 2..characters : r % K == 0} (= characters - floor(characters/K) "
-        "for K >= 2, 1 for K = 1). refused_names of the distinct names fail /id with OPENAPI00003, so "
-        "ocids = distinct_names - refused_names; refused_ocids of those ocids fail basic and item-equipment, so "
-        "detail_records = ocids - refused_ocids records each for CHARACTER_BASIC and ITEM_EQUIPMENT. With "
-        "nameless_every = K > 0, rows whose rank r satisfies r % K == 0 carry no character_name (null when r / K "
-        "is odd, missing when even): nameless_rows of them, and distinct_names counts only names some row "
-        "carries. With empty_every = K > 0, characters whose index + 1 is a multiple of K answer basic and "
-        "item-equipment with every field null or empty but date: empty_records of the detail records each.";
-    return doc;
 }
 
 }  // namespace fake_api

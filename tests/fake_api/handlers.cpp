@@ -1,7 +1,11 @@
 #include "handlers.hpp"
 
-#include <charconv>
+#include "endpoints.hpp"
+#include "serve.hpp"
+#include "wire.hpp"
+
 #include <memory>
+#include <optional>
 
 namespace fake_api {
 
@@ -9,145 +13,140 @@ namespace {
 
 constexpr const char* k_json = "application/json";
 constexpr const char* k_key_header = "x-nxopen-api-key";
+constexpr std::string_view k_lb_503_html =
+    "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>";
 
-using ServeFn = Answer (*)(const Dataset&, const httplib::Params&);
-
-std::string param(const httplib::Params& params, const std::string& name) {
-    const auto it = params.find(name);
-    return it == params.end() ? std::string() : it->second;
+/// Sends a payload with a Content-Length. A content provider with a length is the one way httplib sends a
+/// body as it is: it would compress a plain body (or a chunked one) by itself whenever the request accepts
+/// gzip or br, and then the fake could neither turn that off nor count the bytes.
+void send_body(httplib::Response& res, const Payload& payload, const char* content_type,
+               AnswerRecord& record) {
+    record.plain_bytes = payload.plain_bytes;
+    record.wire_bytes = payload.wire->size();
+    record.gzipped = payload.gzipped;
+    if (payload.gzipped) res.set_header("Content-Encoding", "gzip");
+    res.set_content_provider(
+        payload.wire->size(), content_type,
+        [wire = payload.wire](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+            return sink.write(wire->data() + offset, length);
+        });
 }
 
-Answer bad_parameter(std::string_view what) {
-    return {400, error_body("OPENAPI00004", "Please input valid parameter: " + std::string(what))};
+/// Like send_body, but announces the full Content-Length, sends half and drops the connection.
+void send_truncated(httplib::Response& res, const Payload& payload, AnswerRecord& record) {
+    record.plain_bytes = payload.plain_bytes;
+    record.wire_bytes = payload.wire->size() / 2;
+    record.gzipped = payload.gzipped;
+    if (payload.gzipped) res.set_header("Content-Encoding", "gzip");
+    res.set_content_provider(
+        payload.wire->size(), k_json,
+        [wire = payload.wire](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+            if (offset == 0) sink.write(wire->data(), wire->size() / 2);
+            return false;  // httplib treats this as "cancelled" and closes the connection
+        });
 }
 
-Answer bad_identifier(std::string_view what) {
-    return {400, error_body("OPENAPI00003", "Please input valid id: " + std::string(what))};
-}
-
-/// Looks up a served (known, not refused) character by the ocid and date parameters.
-const Character* detail_target(const Dataset& dataset, const httplib::Params& params, Answer& error) {
-    const std::string ocid = param(params, "ocid");
-    const Character* character = dataset.find_by_ocid(ocid);
-    if (ocid.empty()) {
-        error = bad_parameter("ocid");
-    } else if (!is_valid_date(param(params, "date"))) {
-        error = bad_parameter("date");
-    } else if (character == nullptr || character->name_refused || character->ocid_refused) {
-        error = bad_identifier("ocid");
-    } else {
-        return character;
-    }
-    return nullptr;
-}
-
-/// Replaces the body by a provider that announces the full Content-Length, sends half and drops the connection.
-void truncate_body(httplib::Response& res) {
-    auto body = std::make_shared<std::string>(std::move(res.body));
-    res.body.clear();
-    res.set_content_provider(body->size(), k_json, [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
-        if (offset == 0) sink.write(body->data(), body->size() / 2);
-        return false;  // httplib treats this as "cancelled" and closes the connection
-    });
-}
-
-/// Replaces the body by `size` bytes of one JSON object, streamed chunked (no Content-Length), as an answer
-/// far larger than any real one: the client must cut it off as it arrives.
-void huge_body(httplib::Response& res, std::size_t size) {
-    res.body.clear();
-    res.set_chunked_content_provider(k_json, [size](std::size_t offset, httplib::DataSink& sink) {
+/// Sends exactly `size` bytes of one JSON object, streamed chunked (no Content-Length) and never compressed,
+/// as an answer far larger than any real one: the client must cut it off as it arrives. The content type
+/// carries a charset so that httplib does not gzip the stream by itself.
+void send_huge(httplib::Response& res, std::size_t size, AnswerRecord& record) {
+    record.plain_bytes = record.wire_bytes = size;
+    constexpr const char* k_json_utf8 = "application/json; charset=utf-8";
+    res.set_chunked_content_provider(k_json_utf8, [size](std::size_t offset, httplib::DataSink& sink) {
         static const std::string k_block(64 * 1024, 'x');
-        if (offset == 0) {
-            const std::string head = R"({"pad":")";
-            return sink.write(head.data(), head.size());
-        }
-        if (offset + k_block.size() + 2 >= size) {
-            const std::string tail = "\"}";
+        constexpr std::string_view head = R"({"pad":")", tail = R"("})";
+        if (offset == 0) return sink.write(head.data(), head.size());
+        if (offset + tail.size() >= size) {
             sink.write(tail.data(), tail.size());
             sink.done();
             return true;
         }
-        return sink.write(k_block.data(), k_block.size());
+        return sink.write(k_block.data(), std::min(k_block.size(), size - tail.size() - offset));
     });
+}
+
+/// Sends the precomputed gzip bomb: Content-Encoding gzip whatever the request accepts.
+void send_bomb(httplib::Response& res, const WireOptions& wire, AnswerRecord& record) {
+    record.plain_bytes = wire.gzip_bomb_inflated;
+    record.wire_bytes = wire.gzip_bomb.size();
+    record.bomb = true;
+    res.set_header("Content-Encoding", "gzip");
+    const std::string* bomb = &wire.gzip_bomb;
+    res.set_content_provider(bomb->size(), k_json,
+                             [bomb](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                                 return sink.write(bomb->data() + offset, length);
+                             });
 }
 
 /// The error name of an error body ("" for a 200).
-std::string error_name_of(const httplib::Response& res) {
-    if (res.status == 200) return {};
-    const Json body = Json::parse(res.body, nullptr, false);
-    return body.is_object() && body.contains("error") ? body["error"].value("name", "") : "";
+std::string error_name_of(int status, const std::string& body) {
+    if (status == 200) return {};
+    const Json doc = Json::parse(body, nullptr, false);
+    return doc.is_object() && doc.contains("error") ? doc["error"].value("name", "") : "";
 }
 
-void api_route(httplib::Server& server, const char* path, Endpoint endpoint, ServeFn serve, ApiContext& context) {
-    server.Get(path, [&context, endpoint, serve](const httplib::Request& req, httplib::Response& res) {
-        RequestScope scope(context.stats, endpoint);
-        context.faults.delay();
-        bool truncated = false;
-        bool huge = false;
-        if (req.get_header_value(k_key_header) != context.key) {
-            res.status = 400;
-            res.set_content(error_body("OPENAPI00005", "Please input valid api key"), k_json);
-        } else if (const auto error = context.faults.before_serving(endpoint)) {
-            res.status = error->status;
-            if (!error->retry_after.empty()) res.set_header("Retry-After", error->retry_after);
-            res.set_content(error_body(error->code, error->message), k_json);
-        } else {
-            Answer answer = serve(context.dataset, req.params);
-            res.status = answer.status;
-            res.set_content(std::move(answer.body), k_json);
-            if (res.status == 200 && context.faults.truncate_answer(endpoint)) {
-                truncate_body(res);
-                truncated = true;
-            } else if (const std::size_t size = res.status == 200 ? context.faults.huge_answer(endpoint) : 0) {
-                huge_body(res, size);
-                huge = true;
-            }
+void answer_api(ApiContext& context, const EndpointInfo& info, const httplib::Request& req,
+                httplib::Response& res) {
+    RequestScope scope(context.stats, info.endpoint);
+    AnswerRecord& record = scope.record();
+    const bool gzip_it = context.wire.gzip && accepts_gzip(req.get_header_value("Accept-Encoding"));
+    const int level = context.wire.gzip_level;
+    if (context.faults.load_balancer_503()) {
+        // A load balancer in front of the API: no latency of the API, an HTML page, no error name.
+        res.status = record.status = 503;
+        record.error_name = "lb_503";
+        res.set_header("Retry-After", context.faults.options().lb_503_retry_after);
+        send_body(res, encode(std::string(k_lb_503_html), gzip_it, level), "text/html", record);
+        return;
+    }
+    context.faults.delay();
+    const bool on = context.faults.applies(info.endpoint, req.path);
+    const std::uint64_t item = request_hash(req.path, req.params);
+    Answer answer;
+    std::optional<Payload> payload;
+    if (req.get_header_value(k_key_header) != context.key) {
+        answer = {400, error_body("OPENAPI00005", "Please input valid api key")};
+    } else if (const auto error = context.faults.before_serving(on)) {
+        answer = {error->status, error_body(error->code, error->message)};
+        if (!error->retry_after.empty()) res.set_header("Retry-After", error->retry_after);
+    } else if (gzip_it && (payload = context.gzip_cache.find(item))) {
+        answer.status = 200;
+    } else {
+        const std::string tail = req.matches.size() > 1 ? req.matches[1].str() : std::string();
+        answer = info.serve(context.dataset, Query{tail, req.params});
+    }
+    res.status = record.status = answer.status;
+    record.error_name = error_name_of(answer.status, answer.body);
+    if (!payload) {
+        payload = encode(std::move(answer.body), gzip_it, level);
+        if (gzip_it && answer.status == 200) context.gzip_cache.add(item, *payload);
+    }
+    if (answer.status == 200 && context.faults.truncate_answer(on)) {
+        record.truncated = true;
+        send_truncated(res, *payload, record);
+    } else if (const std::size_t size = answer.status == 200 ? context.faults.huge_answer(on) : 0) {
+        record.huge = true;
+        send_huge(res, size, record);
+    } else if (answer.status == 200 && context.faults.gzip_bomb(on)) {
+        send_bomb(res, context.wire, record);
+    } else {
+        if (answer.status == 200) {
+            record.item = item;
+            record.path = req.path;
         }
-        scope.answer(res.status, truncated, error_name_of(res), huge);
-    });
+        send_body(res, *payload, k_json, record);
+    }
 }
 
 }  // namespace
 
-Answer serve_ranking(const Dataset& dataset, const httplib::Params& params) {
-    const std::string date = param(params, "date");
-    if (!is_valid_date(date)) return bad_parameter("date");
-    int page = 1;
-    if (params.count("page") != 0) {
-        const std::string text = param(params, "page");
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), page);
-        if (ec != std::errc() || end != text.data() + text.size() || page < 1) return bad_parameter("page");
-    }
-    return {200, dataset.ranking_page(date, page).dump()};
-}
-
-Answer serve_id(const Dataset& dataset, const httplib::Params& params) {
-    const std::string name = param(params, "character_name");
-    if (name.empty()) return bad_parameter("character_name");
-    const Character* character = dataset.find_by_name(name);
-    if (character == nullptr || character->name_refused) return bad_identifier("character_name");
-    return {200, dataset.id_document(*character).dump()};
-}
-
-Answer serve_basic(const Dataset& dataset, const httplib::Params& params) {
-    Answer error;
-    const Character* character = detail_target(dataset, params, error);
-    if (character == nullptr) return error;
-    return {200, dataset.basic_document(*character, param(params, "date")).dump()};
-}
-
-Answer serve_item(const Dataset& dataset, const httplib::Params& params) {
-    Answer error;
-    const Character* character = detail_target(dataset, params, error);
-    if (character == nullptr) return error;
-    return {200, dataset.item_body(*character, param(params, "date"))};
-}
-
 void register_routes(httplib::Server& server, ApiContext& context) {
-    api_route(server, "/maplestory/v1/ranking/overall", Endpoint::Ranking, serve_ranking, context);
-    api_route(server, "/maplestory/v1/id", Endpoint::Id, serve_id, context);
-    api_route(server, "/maplestory/v1/character/basic", Endpoint::Basic, serve_basic, context);
-    api_route(server, "/maplestory/v1/character/item-equipment", Endpoint::Item, serve_item, context);
+    for (const EndpointInfo& info : endpoints()) {
+        server.Get(std::string(info.route),
+                   [&context, &info](const httplib::Request& req, httplib::Response& res) {
+                       answer_api(context, info, req, res);
+                   });
+    }
 
     const std::string expected = context.dataset.expected().dump();
     server.Get("/_expected", [expected](const httplib::Request&, httplib::Response& res) {

@@ -3,11 +3,20 @@
 #include "dataset.hpp"
 #include "faults.hpp"
 #include "stats.hpp"
+#include "wire.hpp"
 
 #include <httplib.h>
 #include <string>
 
 namespace fake_api {
+
+/// How answers go on the wire.
+struct WireOptions {
+    bool gzip = true;          ///< gzip a body when the request's Accept-Encoding accepts it
+    int gzip_level = 6;        ///< level of that gzip (libdeflate, 1..12)
+    std::string gzip_bomb;     ///< the gzip member sent by --gzip-bomb-first (built once at startup)
+    std::size_t gzip_bomb_inflated = 0;  ///< what it inflates to, in bytes
+};
 
 /// Everything the route handlers share; must outlive the server.
 struct ApiContext {
@@ -15,27 +24,11 @@ struct ApiContext {
     Faults& faults;          ///< fault injection
     Stats& stats;            ///< traffic counters
     std::string key;         ///< the expected x-nxopen-api-key
+    WireOptions wire;        ///< compression and the gzip bomb
+    GzipCache gzip_cache;    ///< gzipped 200 answers already sent
 };
 
-/// Registers the Open API routes and the /_ control routes on server.
+/// Registers a route per row of endpoints() and the /_ control routes on server.
 void register_routes(httplib::Server& server, ApiContext& context);
-
-/// The body of an API request served with no faults: status and JSON text (used by --dump-static too).
-struct Answer {
-    int status = 200;   ///< HTTP status
-    std::string body;   ///< JSON body
-};
-
-/// Serves GET ranking/overall from its query parameters.
-Answer serve_ranking(const Dataset& dataset, const httplib::Params& params);
-
-/// Serves GET id from its query parameters.
-Answer serve_id(const Dataset& dataset, const httplib::Params& params);
-
-/// Serves GET character/basic from its query parameters.
-Answer serve_basic(const Dataset& dataset, const httplib::Params& params);
-
-/// Serves GET character/item-equipment from its query parameters.
-Answer serve_item(const Dataset& dataset, const httplib::Params& params);
 
 }  // namespace fake_api

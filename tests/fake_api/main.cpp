@@ -1,10 +1,12 @@
 // pipeline-fake-api: a deterministic fake of the MapleStory Open API (Nexon) for tests, benchmarks and demos.
 #include "common.hpp"
 #include "dataset.hpp"
+#include "endpoints.hpp"
 #include "faults.hpp"
 #include "handlers.hpp"
 #include "static_dump.hpp"
 #include "stats.hpp"
+#include "wire.hpp"
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -26,7 +28,7 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     int port = 8080;
     std::string port_file;
-    int threads = 64;
+    int threads = 512;  ///< httplib keeps a worker per open connection: several hundred requests in flight
     std::string dump_dir;
     std::string date;
     std::string tls_cert;  ///< PEM certificate: serve https instead of http
@@ -126,12 +128,19 @@ int main(int argc, char** argv) {
     fake_api::DatasetOptions data;
     fake_api::FaultOptions faults;
     std::string key = "test-key";
-    std::vector<std::string> faults_on{"ranking", "id", "basic", "item"};
+    std::vector<std::string> faults_on;
+    for (const fake_api::EndpointInfo& info : fake_api::endpoints()) faults_on.emplace_back(info.name);
+    fake_api::WireOptions wire;
+    int gzip_bomb_mb = 1024;
+    int gzip_cache_mb = 128;
+    bool no_gzip = false;
 
     app.add_option("--host", server.host, "Address to listen on");
     app.add_option("--port", server.port, "Port to listen on (0 = let the OS choose)")->check(CLI::Range(0, 65535));
     app.add_option("--port-file", server.port_file, "Write the bound port here (atomically) once listening");
-    app.add_option("--threads", server.threads, "Worker threads (one per open connection)")->check(CLI::Range(1, 4096));
+    app.add_option("--threads", server.threads,
+                   "Worker threads: one per open connection, so the most requests in flight at once")
+        ->check(CLI::Range(1, 4096));
     app.add_option("--key", key, "Expected x-nxopen-api-key");
     app.add_option("--characters", data.characters, "Ranking rows / characters")->check(CLI::NonNegativeNumber);
     app.add_option("--duplicate-every", data.duplicate_every,
@@ -154,9 +163,17 @@ int main(int argc, char** argv) {
     app.add_option("--fail-prepare", faults.fail_prepare, "Fraction answered 400 OPENAPI00009")->check(CLI::Range(0.0, 1.0));
     app.add_option("--truncate", faults.truncate, "Fraction of 200 answers cut after half the body")
         ->check(CLI::Range(0.0, 1.0));
-    app.add_option("--faults-on", faults_on, "Endpoints the random faults (not latency/rate limit/forbid) apply to")
+    app.add_option("--faults-on", faults_on,
+                   "Endpoint kinds (below) or API paths (/maplestory/v1/character/stat) that --code, the "
+                   "random faults, --huge-first and --gzip-bomb-first apply to (not latency, rate limit, "
+                   "forbid, --lb-503-*)")
         ->delimiter(',')
-        ->check(CLI::IsMember({"ranking", "id", "basic", "item"}));
+        ->check(CLI::Validator(
+            [](std::string& value) -> std::string {
+                if (fake_api::parse_endpoint(value) || value.starts_with("/maplestory/")) return {};
+                return "'" + value + "' is neither an endpoint kind (see below) nor a /maplestory/ path";
+            },
+            "KIND|PATH"));
     app.add_option("--rate-limit", faults.rate_limit, "Max API requests per calendar second, beyond: 429 (0 = off)")
         ->check(CLI::NonNegativeNumber);
     app.add_flag("--forbid", faults.forbid, "Answer every API request 403 OPENAPI00002");
@@ -178,20 +195,61 @@ int main(int argc, char** argv) {
     app.add_option("--huge-first", faults.huge_first,
                    "The first N 200 answers (on --faults-on endpoints) are --huge-mb MB instead")
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--gzip-bomb-first", faults.gzip_bomb_first,
+                   "The first N 200 answers (on --faults-on endpoints) are a gzip bomb: a small body sent "
+                   "with Content-Encoding: gzip whatever the request accepts, inflating to --gzip-bomb-mb "
+                   "MiB of JSON")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--gzip-bomb-mb", gzip_bomb_mb,
+                   "What the gzip bomb inflates to, in MiB (~1 KB on the wire per MiB)")
+        ->check(CLI::Range(1, 65536));
+    app.add_flag("--no-gzip", no_gzip,
+                 "Never gzip answers (default: gzip when the request's Accept-Encoding accepts it)");
+    app.add_option("--gzip-level", wire.gzip_level,
+                   "Level of gzipped answers (libdeflate: 1 fastest .. 12 smallest; 6 is like gzip -6)")
+        ->check(CLI::Range(1, 12));
+    app.add_option("--gzip-cache-mb", gzip_cache_mb,
+                   "Keep gzipped 200 answers up to this many MiB: a repeated request is neither generated "
+                   "nor compressed again (0 = off)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--lb-503-first", faults.lb_503_first,
+                   "A load balancer answers the first N API requests (any endpoint, before the key check) "
+                   "503 with an HTML page and Retry-After (0 = no count limit; off unless this or "
+                   "--lb-503-for-ms)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--lb-503-for-ms", faults.lb_503_for_ms,
+                   "... only during this many ms after the first API request (0 = no time limit)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--lb-503-retry-after", faults.lb_503_retry_after,
+                   "Retry-After of the load balancer's 503");
+    app.add_option("--guilds", data.guilds,
+                   "Guilds in all (0 = --characters / 4); never fewer than the characters' own guilds "
+                   "(character_guildname in world_name)")->check(CLI::NonNegativeNumber);
     app.add_option("--nameless-every", data.nameless_every,
                    "Ranking rows K, 2K, ... have a null (odd multiples) or missing (even) character_name (0 = off)")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--empty-every", data.empty_every,
-                   "Characters K, 2K, ... answer basic and item-equipment with every field null but date (0 = off)")
+                   "Characters K, 2K, ... answer basic, item-equipment and every character/<x>, user/<x> "
+                   "with every field null but date (0 = off)")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--tls-cert", server.tls_cert, "Serve https with this PEM certificate (needs --tls-key)");
     app.add_option("--tls-key", server.tls_key, "PEM private key of --tls-cert");
     app.add_option("--dump-static", server.dump_dir, "Write static files for nginx into this directory and exit");
     app.add_option("--date", server.date, "Date (YYYY-MM-DD) of the --dump-static files");
+    app.footer("Endpoint kinds (for --faults-on; the keys of /_stats \"requests\"), under /maplestory/v1/:\n" +
+               fake_api::endpoint_help() +
+               "/_stats counts the traffic (POST /_reset_stats zeroes it); /_expected gives the record "
+               "counts a correct harvester produces; docs/fake-api.md describes both.");
     CLI11_PARSE(app, argc, argv);
 
-    faults.faults_on.fill(false);
-    for (const std::string& name : faults_on) faults.faults_on[static_cast<std::size_t>(*fake_api::parse_endpoint(name))] = true;
+    for (const std::string& name : faults_on) {
+        if (const auto endpoint = fake_api::parse_endpoint(name)) {
+            faults.faults_on[static_cast<std::size_t>(*endpoint)] = true;
+        } else {
+            faults.faults_on_paths.push_back(name);
+        }
+    }
+    wire.gzip = !no_gzip;
 
     const bool serving = server.dump_dir.empty();
     const sigset_t stop_signals = serving ? block_stop_signals() : sigset_t{};
@@ -205,9 +263,14 @@ int main(int argc, char** argv) {
             fake_api::dump_static(dataset, server.dump_dir, server.date);
             return 0;
         }
+        if (faults.gzip_bomb_first > 0) {
+            wire.gzip_bomb_inflated = static_cast<std::size_t>(gzip_bomb_mb) << 20;
+            wire.gzip_bomb = fake_api::gzip_bomb(wire.gzip_bomb_inflated);
+        }
         fake_api::Faults fault_injector(faults);
         fake_api::Stats stats;
-        fake_api::ApiContext context{dataset, fault_injector, stats, key};
+        fake_api::ApiContext context{dataset, fault_injector, stats, key, std::move(wire),
+                                     fake_api::GzipCache(static_cast<std::size_t>(gzip_cache_mb) << 20)};
         return serve(server, data.characters, context, stop_signals);
     } catch (const std::exception& error) {
         std::cerr << "pipeline-fake-api: " << error.what() << '\n';

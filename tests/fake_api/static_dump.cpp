@@ -1,7 +1,7 @@
 #include "static_dump.hpp"
 
 #include "common.hpp"
-#include "handlers.hpp"
+#include "serve.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -31,17 +31,19 @@ void dump_static(const Dataset& dataset, const std::string& directory, const std
 
     for (int page = 1; page <= dataset.ranking_pages(); ++page) {
         const httplib::Params params{{"date", date}, {"page", std::to_string(page)}};
-        write_answer(root / "ranking" / (std::to_string(page) + ".json"), serve_ranking(dataset, params));
+        write_answer(root / "ranking" / (std::to_string(page) + ".json"),
+                     serve_ranking(dataset, Query{{}, params}));
     }
     std::string urls;
     for (const Character& character : dataset.characters()) {
         write_answer(root / "id" / (url_encode(character.name) + ".json"),
-                     serve_id(dataset, {{"character_name", character.name}}));
+                     serve_id(dataset, Query{{}, httplib::Params{{"character_name", character.name}}}));
         const httplib::Params params{{"ocid", character.ocid}, {"date", date}};
-        const Answer basic = serve_basic(dataset, params);
+        const Answer basic = serve_basic(dataset, Query{{}, params});
         if (basic.status != 200) continue;
         write_answer(root / "basic" / (character.ocid + ".json"), basic);
-        write_answer(root / "item-equipment" / (character.ocid + ".json"), serve_item(dataset, params));
+        write_answer(root / "item-equipment" / (character.ocid + ".json"),
+                     serve_item(dataset, Query{{}, params}));
         urls += "/maplestory/v1/character/item-equipment?ocid=" + character.ocid + "&date=" + date + "\n";
     }
     write_file(root / "urls-item-equipment.txt", urls);

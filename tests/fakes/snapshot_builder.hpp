@@ -1,11 +1,13 @@
 #pragma once
 // Publishes a snapshot (chunks, then the manifest) into a sink, as a finished phase run would have.
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/config/phase_def.hpp"
 #include "core/snapshot/chunk_writer.hpp"
 #include "core/snapshot/snapshot.hpp"
 
@@ -13,7 +15,10 @@ namespace pipeline::tests {
 
 /// What to publish; chunks hold one record (a JSON text) per string.
 struct SnapshotSpec {
-    core::Phase phase = core::Phase::RankingFetch;
+    std::string phase = "RANKING_FETCH";
+    /// The manifest's upstream phase; nullopt: the upstream the built-in phase of that name has (none for
+    /// a phase that is not built in).
+    std::optional<std::string> upstream_phase;
     std::string date = "2026-11-22";
     std::string run_id = "20261123T010000Z-000001";
     core::RunState state = core::RunState::Completed;
@@ -33,7 +38,13 @@ inline core::Manifest publish_snapshot(core::Sink& sink, const SnapshotSpec& spe
     manifest.state = spec.state;
     manifest.started_at = "2026-11-23T01:00:00Z";
     manifest.finished_at = spec.finished_at;
-    manifest.upstream_phase = core::upstream_of(spec.phase);
+    if (spec.upstream_phase) {
+        manifest.upstream_phase = *spec.upstream_phase;
+    } else {
+        const std::vector<core::PhaseDef> builtin = core::builtin_phases(5);
+        const core::PhaseDef* def = core::find_phase(builtin, spec.phase);
+        manifest.upstream_phase = def == nullptr ? std::string() : def->upstream;
+    }
     for (const std::vector<std::string>& chunk : spec.chunks) {
         for (const std::string& record : chunk) {
             writer.add(record);

@@ -1,5 +1,6 @@
 // Fuzzes the ledger reader (core/state/ledger): whatever <run_dir>/ledger.json holds, Ledger::read returns
-// four entries or throws core::Error; an entry it returns is written back as JSON that reads the same.
+// entries of distinct, valid phase names (any phase, configured or not) or throws core::Error; an entry it
+// returns is written back as JSON that reads the same.
 
 #include <unistd.h>
 
@@ -8,12 +9,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "core/state/ledger.hpp"
 #include "core/util/error.hpp"
+#include "core/util/text.hpp"
 
 using namespace pipeline::core;
 
@@ -38,7 +41,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     try {
         const LedgerEntries entries = Ledger(RunDir(run_dir())).read();
+        std::set<std::string> names;
         for (const LedgerEntry& entry : entries) {
+            if (!is_phase_name(entry.phase) || !names.insert(entry.phase).second) {
+                std::abort(); // phase names become file names: only valid ones, each once
+            }
             const nlohmann::json json = entry_to_json(entry);
             const std::string text = json.dump(); // throws on invalid UTF-8: a finding
             if (nlohmann::json::parse(text) != json) {

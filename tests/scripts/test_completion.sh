@@ -3,6 +3,10 @@
 # <Tab>, with COMP_WORDS/COMP_CWORD. Prints each failure; exits 1 if any.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# The completion asks `pipeline complete-phases` for the configured phases: the built binary comes first.
+bin=${PIPELINE_BIN:-$repo/build/pipeline}
+PATH="$(cd "$(dirname "$bin")" && pwd):$PATH"
+cd "$(mktemp -d)" || exit 1 # no ./pipeline.yaml here: the built-in phases
 # shellcheck source=../../scripts/completion/pipeline.bash
 source "$repo/scripts/completion/pipeline.bash"
 failures=0
@@ -47,9 +51,21 @@ expect "--timeout" pipeline stop all --wait --ti
 expect "json text" pipeline --log-format ""
 expect "" pipeline stop ITEM_EQUIPMENT ""
 
+# The phases are the config's: a phase only the config defines is offered, in any case.
+configs=$(mktemp -d) dir=""
+trap 'rm -rf "$configs" "$dir"' EXIT
+cat >"$configs/nine.yaml" <<'YAML'
+phases:
+  RANKING_FETCH: {path: /maplestory/v1/ranking/overall, query: {date: "{date}", page: "{page}"}, pages: 2, rows: ranking}
+  OCID_LOOKUP: {upstream: RANKING_FETCH, path: /maplestory/v1/id, query: {character_name: "{character_name}"}}
+  CHARACTER_STAT: {upstream: OCID_LOOKUP, path: /maplestory/v1/character/stat, query: {ocid: "{ocid}", date: "{date}"}}
+YAML
+expect "CHARACTER_STAT" pipeline --config "$configs/nine.yaml" stop ch
+expect "CHARACTER_STAT OCID_LOOKUP RANKING_FETCH" pipeline status --config "$configs/nine.yaml" ""
+expect "all" pipeline --config "$configs/missing.yaml" stop ""
+
 # --config offers YAML files and folders, nothing else.
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
 mkdir "$dir/conf.d"
 touch "$dir/pipeline.yaml" "$dir/other.yml" "$dir/notes.txt"
 expect "$dir/conf.d $dir/other.yml $dir/pipeline.yaml" pipeline --config "$dir/"

@@ -83,7 +83,10 @@ TEST_CASE("the configuration example of the spec parses to its values") {
     CHECK(config.api.concurrency == 32);
     CHECK(config.api.timeout_ms == 10000);
     CHECK(config.api.max_attempts == 5);
-    CHECK(config.ranking_pages == 5);
+    // `ranking: {pages: 5}` sets the built-in four, RANKING_FETCH with 5 pages.
+    REQUIRE(config.phases.size() == 4);
+    CHECK(config.phases.front().name == "RANKING_FETCH");
+    CHECK(config.phases.front().pages == 5);
     CHECK(config.chunk_records == 1000);
     CHECK(config.sink.type == SinkType::Local);
     CHECK(config.sink.path.lexically_normal() == "/etc/harvest/data");
@@ -250,7 +253,10 @@ TEST_CASE("an empty file or one with only comments gives the defaults") {
         CHECK(config.api.key_env == "NEXON_API_KEY");
         CHECK(config.api.concurrency == defaults.api.concurrency);
         CHECK(config.api.max_attempts == defaults.api.max_attempts);
-        CHECK(config.ranking_pages == 5);
+        // No `phases:` and no `ranking:`: the built-in four, RANKING_FETCH with 5 pages.
+        REQUIRE(config.phases.size() == 4);
+        CHECK(config.phases.front().name == "RANKING_FETCH");
+        CHECK(config.phases.front().pages == 5);
         CHECK(config.chunk_records == 1000);
         CHECK(config.sink.compression == Compression::Gzip);
         CHECK(config.sink.type == SinkType::Local);

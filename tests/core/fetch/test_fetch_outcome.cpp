@@ -47,6 +47,19 @@ TEST_CASE("HTTP alone: 429 and 5xx are retried, other errors are fatal, whatever
     CHECK(*waited.retry_after == 7000ms);
 }
 
+TEST_CASE("a body that cannot be decompressed, or was cut off at the size cap, is a bad body to retry") {
+    for (const TransportError error : {TransportError::BadEncoding, TransportError::TooLarge}) {
+        CAPTURE(static_cast<int>(error));
+        const TransportResult result{7, 0, "", std::nullopt, error, "curl's reason"};
+        const Classified verdict = classify(result, k_now);
+        CHECK(verdict.outcome == Outcome::RetryLater);
+        CHECK(verdict.retry_class == RetryClass::BadBody);
+        CHECK(verdict.message == "curl's reason");
+    }
+    CHECK(classify(TransportResult{7, 0, "", std::nullopt, TransportError::BadEncoding, ""}, k_now).error_name ==
+          "BAD_ENCODING");
+}
+
 TEST_CASE("the retry class table: keys kept from the ledger's first format, waits that stop with a reason") {
     CHECK(retry_class_info(RetryClass::RateLimited).key == "rate_limited");
     CHECK(retry_class_info(RetryClass::ServerError).key == "server_error");

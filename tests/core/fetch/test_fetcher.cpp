@@ -318,6 +318,88 @@ TEST_CASE("a Retry-After past max_wait stops at once with rate_limited instead o
     CHECK(h.delivered.empty());
 }
 
+TEST_CASE("any answer asking to wait past max_wait stops at once with its reason, sleeping through nothing") {
+    using pipeline::tests::FakeAnswer;
+    struct Case {
+        const char* what;
+        FakeAnswer answer;
+        RetryClass retry_class;
+        StopReason reason;
+    };
+    const std::vector<Case> cases = {
+        {"a load balancer's HTML 503",
+         FakeAnswer{503, "<html><body>Service Unavailable</body></html>", "3600"}, RetryClass::ServerError,
+         StopReason::Unavailable},
+        {"the API's server error", api_error(500, "OPENAPI00001", "3600"), RetryClass::ServerError,
+         StopReason::Unavailable},
+        {"an unknown error name", api_error(400, "OPENAPI00099", "3600"), RetryClass::UnknownError,
+         StopReason::Unavailable},
+        {"a proxy's 502 with a Retry-After date years away",
+         FakeAnswer{502, "bad gateway", "Fri, 31 Dec 2100 23:59:59 GMT"}, RetryClass::ServerError,
+         StopReason::Unavailable},
+        {"a 429", api_error(429, "OPENAPI00007", "3600"), RetryClass::RateLimited, StopReason::RateLimited},
+        {"API maintenance", api_error(503, "OPENAPI00011", "3600"), RetryClass::Maintenance,
+         StopReason::Maintenance},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.what);
+        Harness h(3, 1);
+        h.settings.max_wait = 2s;
+        h.transport.add(url_of(0), {c.answer, ok_answer(body_of(0))});
+        h.answer_all_ok();
+        const Clock::time_point began = Clock::now();
+        CHECK(h.run() == FetchEnd::Stopped); // a wait of an hour would hold run() for an hour
+        CHECK(Clock::now() - began < 2s);
+        CHECK(h.stop.reason() == c.reason);
+        CHECK(h.transport.start_count() == 1);
+        CHECK(h.counters.retries_of(c.retry_class) == 1);
+        CHECK(h.delivered.empty());
+    }
+}
+
+TEST_CASE("Retry-Afters within max_wait are waited and add up per item; past the total: unavailable") {
+    Harness h(1, 1);
+    h.settings.max_wait = 1500ms;
+    h.transport.add(url_of(0), {api_error(500, "OPENAPI00001", "1"), api_error(500, "OPENAPI00001", "1"),
+                                ok_answer(body_of(0))});
+    const Clock::time_point began = Clock::now();
+    CHECK(h.run() == FetchEnd::Stopped);
+    CHECK(Clock::now() - began < 1500ms); // the second second was never waited
+    CHECK(h.stop.reason() == StopReason::Unavailable);
+    const std::vector<Clock::time_point> starts = h.transport.start_times(url_of(0));
+    REQUIRE(starts.size() == 2);
+    CHECK(starts[1] - starts[0] >= 1s);
+    CHECK(h.counters.retries_of(RetryClass::ServerError) == 2);
+}
+
+TEST_CASE("a short Retry-After on a 5xx is waited out and the item is still limited by max_attempts") {
+    Harness h(1, 1, 2);
+    h.transport.add(url_of(0), {api_error(500, "OPENAPI00001", "0")});
+    CHECK_THROWS_AS(h.run(), FetchFailure);
+    CHECK(h.transport.start_count() == 2);
+    CHECK(h.stop.reason() == StopReason::None);
+}
+
+TEST_CASE("our own backoff never sleeps longer than max_wait either") {
+    Harness h(1, 1, 4);
+    h.settings.backoff_base = 20s;
+    h.settings.backoff_max = 60s;
+    h.settings.max_wait = 50ms;
+    const pipeline::tests::FakeAnswer bad_gateway{502, "<html>bad gateway</html>", std::nullopt};
+    h.transport.add(url_of(0), {transport_failure(TransportError::Timeout), api_error(500, "OPENAPI00001"),
+                                bad_gateway, ok_answer(body_of(0))});
+    const Clock::time_point began = Clock::now();
+    CHECK(h.run() == FetchEnd::Finished);
+    CHECK(Clock::now() - began < 5s);
+    const std::vector<Clock::time_point> starts = h.transport.start_times(url_of(0));
+    REQUIRE(starts.size() == 4);
+    for (std::size_t i = 1; i < starts.size(); ++i) {
+        CAPTURE(i);
+        CHECK(starts[i] - starts[i - 1] < 1s);
+    }
+    CHECK(h.delivered[0].body == body_of(0));
+}
+
 TEST_CASE("waits the API asks for are not limited by max_attempts but by max_wait") {
     SUBCASE("maintenance that ends is waited out, however many answers it takes") {
         Harness h(2, 1, 2);

@@ -16,7 +16,6 @@
 using nlohmann::json;
 using pipeline::core::Error;
 using pipeline::core::Manifest;
-using pipeline::core::Phase;
 using pipeline::tests::MemorySink;
 using pipeline::tests::SnapshotSpec;
 
@@ -37,7 +36,7 @@ std::string error_of(const auto& action) {
 
 Manifest good_run(MemorySink& sink) {
     SnapshotSpec spec;
-    spec.phase = Phase::OcidLookup;
+    spec.phase = "OCID_LOOKUP";
     spec.run_id = k_good_id;
     spec.chunks = {{R"({"character_name":"a","ocid":"0"})"}};
     return pipeline::tests::publish_snapshot(sink, spec);
@@ -52,6 +51,7 @@ TEST_CASE("a manifest field of the wrong type, or a planted run id or chunk name
     const std::pair<const char*, json> cases[] = {
         {"records", "ten"},         {"records", 1e30}, {"run_id", "../../x"}, {"date", "2026/11/22"},
         {"chunks", json::object()}, {"state", 1},      {"rejected", -1},
+        {"phase", "ocid_lookup"},   {"phase", "../OCID_LOOKUP"}, {"phase", 5}, {"phase", ""},
     };
     for (const auto& [key, value] : cases) {
         CAPTURE(key);
@@ -61,14 +61,24 @@ TEST_CASE("a manifest field of the wrong type, or a planted run id or chunk name
             error_of([&] { pipeline::core::manifest_from_json(broken, "where.json"); });
         CHECK(message.find(std::string("where.json: field '") + key) == 0);
         CHECK(message.find("json.exception") == std::string::npos);
+        if (std::string(key) == "phase" && value.is_string() && !value.get<std::string>().empty()) {
+            CHECK(message.find("is not a phase name") != std::string::npos);
+        }
     }
+    // The upstream's phase name is checked the same way.
+    json bad_upstream = good;
+    bad_upstream["upstream"] = {{"phase", "ranking/fetch"}, {"run_id", k_old_id}};
+    const std::string upstream_message =
+        error_of([&] { pipeline::core::manifest_from_json(bad_upstream, "where.json"); });
+    CHECK(upstream_message.find("where.json: field 'upstream.phase'") == 0);
+    CHECK(upstream_message.find("is not a phase name") != std::string::npos);
     json planted = good;
     planted["chunks"][0]["name"] = "../../../etc/passwd";
     CHECK(error_of([&] {
               pipeline::core::manifest_from_json(planted, "where.json");
           }).find("chunks[0].name") != std::string::npos);
     CHECK(error_of([&] {
-              pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", "../x");
+              pipeline::core::read_manifest(sink, "OCID_LOOKUP", "2026-11-22", "../x");
           }).find("not a run id") != std::string::npos);
 }
 
@@ -78,7 +88,7 @@ TEST_CASE("a manifest that describes another run than its folder is refused") {
     json moved = pipeline::core::manifest_to_json(manifest);
     sink.put(std::string("2026-11-22/OCID_LOOKUP/") + k_old_id + "/_manifest.json", moved.dump());
     CHECK(error_of([&] {
-              pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", k_old_id);
+              pipeline::core::read_manifest(sink, "OCID_LOOKUP", "2026-11-22", k_old_id);
           }).find("not the folder it is in") != std::string::npos);
 }
 
@@ -86,13 +96,13 @@ TEST_CASE("an unreadable old manifest is skipped when a good COMPLETED snapshot 
     MemorySink sink;
     sink.put(std::string("2026-11-22/OCID_LOOKUP/") + k_old_id + "/_manifest.json", R"({"phase": 5})");
     const std::string alone =
-        error_of([&] { pipeline::core::newest_completed(sink, Phase::OcidLookup, "2026-11-22"); });
+        error_of([&] { pipeline::core::newest_completed(sink, "OCID_LOOKUP", "2026-11-22"); });
     CHECK(alone.find(std::string("memory://sink/2026-11-22/OCID_LOOKUP/") + k_old_id + "/_manifest.json") ==
           0);
     good_run(sink);
     sink.put("2026-11-22/OCID_LOOKUP/not-a-run/_manifest.json", "{broken");
     const std::optional<Manifest> newest =
-        pipeline::core::newest_completed(sink, Phase::OcidLookup, "2026-11-22");
+        pipeline::core::newest_completed(sink, "OCID_LOOKUP", "2026-11-22");
     REQUIRE(newest.has_value());
     CHECK(newest->run_id == k_good_id);
 }

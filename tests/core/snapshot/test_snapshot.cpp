@@ -18,7 +18,6 @@ using pipeline::core::Compression;
 using pipeline::core::for_each_record;
 using pipeline::core::Manifest;
 using pipeline::core::newest_completed;
-using pipeline::core::Phase;
 using pipeline::core::RunState;
 using pipeline::tests::MemorySink;
 using pipeline::tests::publish_snapshot;
@@ -34,7 +33,7 @@ std::vector<std::string> all_records(MemorySink& sink, const Manifest& manifest)
 
 SnapshotSpec ocid_run(const std::string& run_id, RunState state, const std::string& finished_at) {
     SnapshotSpec spec;
-    spec.phase = Phase::OcidLookup;
+    spec.phase = "OCID_LOOKUP";
     spec.run_id = run_id;
     spec.state = state;
     spec.finished_at = finished_at;
@@ -45,7 +44,8 @@ SnapshotSpec ocid_run(const std::string& run_id, RunState state, const std::stri
 } // namespace
 
 TEST_CASE("snapshot keys follow <date>/<PHASE>/<run_id>/part-NNNNN") {
-    CHECK(pipeline::core::run_prefix("2026-11-22", Phase::ItemEquipment, "r1") == "2026-11-22/ITEM_EQUIPMENT/r1/");
+    CHECK(pipeline::core::run_prefix("2026-11-22", "ITEM_EQUIPMENT", "r1") == "2026-11-22/ITEM_EQUIPMENT/r1/");
+    CHECK(pipeline::core::run_prefix("2026-11-22", "CHARACTER_SKILL", "r2") == "2026-11-22/CHARACTER_SKILL/r2/");
     CHECK(chunk_name(1, Compression::Gzip) == "part-00001.jsonl.gz");
     CHECK(chunk_name(42, Compression::Zstd) == "part-00042.jsonl.zst");
     CHECK(chunk_name(99999, Compression::None) == "part-99999.jsonl");
@@ -58,7 +58,7 @@ TEST_CASE("snapshot keys follow <date>/<PHASE>/<run_id>/part-NNNNN") {
 
 TEST_CASE("a manifest has the fields of docs/contract.md §6 and reads back unchanged") {
     Manifest m;
-    m.phase = Phase::CharacterBasic;
+    m.phase = "CHARACTER_BASIC";
     m.date = "2026-11-22";
     m.run_id = "20261123T020000Z-cafe01";
     m.state = RunState::Completed;
@@ -68,7 +68,7 @@ TEST_CASE("a manifest has the fields of docs/contract.md §6 and reads back unch
     m.rejected = 1;
     m.started_at = "2026-11-23T02:00:00Z";
     m.finished_at = "2026-11-23T02:05:00Z";
-    m.upstream_phase = Phase::OcidLookup;
+    m.upstream_phase = "OCID_LOOKUP";
     m.upstream_run_id = "20261123T010000Z-000001";
 
     const nlohmann::json j = pipeline::core::manifest_to_json(m);
@@ -94,19 +94,31 @@ TEST_CASE("a manifest has the fields of docs/contract.md §6 and reads back unch
     CHECK(back.rejected == 1);
     CHECK(back.started_at == m.started_at);
     CHECK(back.finished_at == m.finished_at);
-    CHECK(back.upstream_phase == Phase::OcidLookup);
+    CHECK(back.upstream_phase == "OCID_LOOKUP");
     CHECK(back.upstream_run_id == m.upstream_run_id);
 
     // The first phase has no upstream.
     Manifest first = m;
-    first.phase = Phase::RankingFetch;
-    first.upstream_phase.reset();
+    first.phase = "RANKING_FETCH";
+    first.upstream_phase.clear();
+    first.upstream_run_id.clear();
     CHECK(pipeline::core::manifest_to_json(first)["upstream"].is_null());
-    CHECK_FALSE(pipeline::core::manifest_from_json(pipeline::core::manifest_to_json(first), "x").upstream_phase);
+    CHECK(pipeline::core::manifest_from_json(pipeline::core::manifest_to_json(first), "x").upstream_phase.empty());
+
+    // A phase only the config defines, over another such phase, reads back the same.
+    Manifest configured = m;
+    configured.phase = "GUILD_BASIC";
+    configured.upstream_phase = "GUILD_ID";
+    const nlohmann::json cj = pipeline::core::manifest_to_json(configured);
+    CHECK(cj["phase"] == "GUILD_BASIC");
+    CHECK(cj["upstream"]["phase"] == "GUILD_ID");
+    const Manifest configured_back = pipeline::core::manifest_from_json(cj, "here");
+    CHECK(configured_back.phase == "GUILD_BASIC");
+    CHECK(configured_back.upstream_phase == "GUILD_ID");
 }
 
 TEST_CASE("a malformed manifest is an error naming where it came from") {
-    for (const std::string text : {R"({"phase":"OCID_LOOKUP"})", R"({"phase":"NOPE","state":"COMPLETED"})",
+    for (const std::string text : {R"({"phase":"OCID_LOOKUP"})", R"({"phase":"nope","state":"COMPLETED"})",
                                    R"({"phase":"OCID_LOOKUP","state":"DONE","date":"d","run_id":"r","records":1,"chunks":[]})"}) {
         CAPTURE(text);
         try {
@@ -114,28 +126,31 @@ TEST_CASE("a malformed manifest is an error naming where it came from") {
             FAIL("no error");
         } catch (const pipeline::core::Error& e) {
             CHECK(std::string(e.what()).find("memory://sink/x/_manifest.json") != std::string::npos);
+            if (text.find("nope") != std::string::npos) {
+                CHECK(std::string(e.what()).find("'nope' is not a phase name") != std::string::npos);
+            }
         }
     }
     MemorySink sink;
     sink.put("2026-11-22/OCID_LOOKUP/20261123T000000Z-0000a1/_manifest.json", "{broken");
     CHECK_THROWS_AS(
-        pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", "20261123T000000Z-0000a1"),
+        pipeline::core::read_manifest(sink, "OCID_LOOKUP", "2026-11-22", "20261123T000000Z-0000a1"),
         pipeline::core::Error);
     CHECK_FALSE(
-        pipeline::core::read_manifest(sink, Phase::OcidLookup, "2026-11-22", "20261123T000000Z-0000a2")
+        pipeline::core::read_manifest(sink, "OCID_LOOKUP", "2026-11-22", "20261123T000000Z-0000a2")
             .has_value());
 }
 
 TEST_CASE("newest_completed picks the COMPLETED manifest that finished last") {
     MemorySink sink;
-    CHECK_FALSE(newest_completed(sink, Phase::OcidLookup, "2026-11-22").has_value());
+    CHECK_FALSE(newest_completed(sink, "OCID_LOOKUP", "2026-11-22").has_value());
     publish_snapshot(sink, ocid_run("20261123T050000Z-eeeeee", RunState::Completed, "2026-11-23T05:10:00Z"));
     publish_snapshot(sink, ocid_run("20261123T010000Z-aaaaaa", RunState::Completed, "2026-11-23T06:10:00Z"));
     publish_snapshot(sink, ocid_run("20261123T070000Z-ffffff", RunState::Failed, "2026-11-23T07:10:00Z"));
     publish_snapshot(sink, ocid_run("20261123T080000Z-000000", RunState::Stopped, "2026-11-23T08:10:00Z"));
     // Newer, but another phase or date.
     SnapshotSpec other_phase = ocid_run("20261123T090000Z-111111", RunState::Completed, "2026-11-23T09:10:00Z");
-    other_phase.phase = Phase::CharacterBasic;
+    other_phase.phase = "CHARACTER_BASIC";
     publish_snapshot(sink, other_phase);
     SnapshotSpec other_date = ocid_run("20261123T090000Z-222222", RunState::Completed, "2026-11-23T09:10:00Z");
     other_date.date = "2026-11-21";
@@ -143,13 +158,13 @@ TEST_CASE("newest_completed picks the COMPLETED manifest that finished last") {
     // A run still in progress: chunks without a manifest.
     sink.put("2026-11-22/OCID_LOOKUP/20261123T100000Z-333333/part-00001.jsonl.gz", "partial");
 
-    const std::optional<Manifest> newest = newest_completed(sink, Phase::OcidLookup, "2026-11-22");
+    const std::optional<Manifest> newest = newest_completed(sink, "OCID_LOOKUP", "2026-11-22");
     REQUIRE(newest.has_value());
     CHECK(newest->run_id == "20261123T010000Z-aaaaaa");
     CHECK(newest->state == RunState::Completed);
-    CHECK(newest_completed(sink, Phase::CharacterBasic, "2026-11-22")->run_id == "20261123T090000Z-111111");
-    CHECK(newest_completed(sink, Phase::OcidLookup, "2026-11-21")->run_id == "20261123T090000Z-222222");
-    CHECK_FALSE(newest_completed(sink, Phase::ItemEquipment, "2026-11-22").has_value());
+    CHECK(newest_completed(sink, "CHARACTER_BASIC", "2026-11-22")->run_id == "20261123T090000Z-111111");
+    CHECK(newest_completed(sink, "OCID_LOOKUP", "2026-11-21")->run_id == "20261123T090000Z-222222");
+    CHECK_FALSE(newest_completed(sink, "ITEM_EQUIPMENT", "2026-11-22").has_value());
 }
 
 TEST_CASE("for_each_record reads every record in chunk order, for every compression") {

@@ -13,7 +13,6 @@
 
 using namespace pipeline;
 using core::Compression;
-using core::Phase;
 using core::VerifyStatus;
 
 namespace {
@@ -63,20 +62,30 @@ TEST_CASE("verify: a sound snapshot is OK with its counts, in every compression"
     for (const Compression c : {Compression::Gzip, Compression::Zstd, Compression::None}) {
         tests::MemorySink sink;
         tests::publish_snapshot(sink, spec_of(c));
-        const core::VerifyResult result = core::verify_phase(sink, Phase::RankingFetch, "2026-11-22");
+        const core::VerifyResult result = core::verify_phase(sink, "RANKING_FETCH", "2026-11-22");
         CHECK(core::verify_line(result) == "OK RANKING_FETCH 20261123T010000Z-000001 3 records in 2 chunks");
     }
+    // A phase only the config defines is verified the same way.
+    tests::MemorySink sink;
+    tests::SnapshotSpec skill = spec_of(Compression::Zstd);
+    skill.phase = "CHARACTER_SKILL";
+    skill.upstream_phase = "OCID_LOOKUP";
+    tests::publish_snapshot(sink, skill);
+    const core::VerifyResult result = core::verify_phase(sink, "CHARACTER_SKILL", "2026-11-22");
+    CHECK(result.phase == "CHARACTER_SKILL");
+    CHECK(core::verify_line(result) == "OK CHARACTER_SKILL 20261123T010000Z-000001 3 records in 2 chunks");
+    CHECK(core::verify_line(core::verify_phase(sink, "CHARACTER_STAT", "2026-11-22")) == "MISSING CHARACTER_STAT");
 }
 
 TEST_CASE("verify: the newest run is the one checked; no run is MISSING") {
     tests::MemorySink sink;
-    CHECK(core::verify_line(core::verify_phase(sink, Phase::OcidLookup, "2026-11-22")) == "MISSING OCID_LOOKUP");
+    CHECK(core::verify_line(core::verify_phase(sink, "OCID_LOOKUP", "2026-11-22")) == "MISSING OCID_LOOKUP");
     tests::SnapshotSpec older = spec_of(Compression::Gzip);
     older.run_id = "20261122T010000Z-000001";
     tests::publish_snapshot(sink, older);
     tests::publish_snapshot(sink, spec_of(Compression::Gzip));
     sink.remove("2026-11-22/RANKING_FETCH/20261122T010000Z-000001/_manifest.json"); // the older one is broken
-    CHECK(core::verify_phase(sink, Phase::RankingFetch, "2026-11-22").status == VerifyStatus::Ok);
+    CHECK(core::verify_phase(sink, "RANKING_FETCH", "2026-11-22").status == VerifyStatus::Ok);
 }
 
 TEST_CASE("verify: each kind of damage names the file") {
@@ -112,7 +121,7 @@ TEST_CASE("verify: each kind of damage names the file") {
         tests::MemorySink sink;
         tests::publish_snapshot(sink, spec_of(Compression::Gzip));
         damage.apply(sink, prefix);
-        const core::VerifyResult result = core::verify_phase(sink, Phase::RankingFetch, "2026-11-22");
+        const core::VerifyResult result = core::verify_phase(sink, "RANKING_FETCH", "2026-11-22");
         CHECK(result.status == VerifyStatus::Bad);
         CHECK(core::verify_line(result).starts_with(std::string("BAD RANKING_FETCH 20261123T010000Z-000001 ") + damage.line));
     }

@@ -23,7 +23,6 @@ using pipeline::core::Compression;
 using pipeline::core::DoneSet;
 using pipeline::core::find_resumable;
 using pipeline::core::load_checkpoint;
-using pipeline::core::Phase;
 using pipeline::core::RunDir;
 using pipeline::core::RunState;
 using pipeline::core::save_checkpoint;
@@ -33,7 +32,7 @@ using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;
 namespace {
 
 Checkpoint checkpoint(const std::string& run_id, RunState state, const std::string& started_at,
-                      Phase phase = Phase::CharacterBasic, const std::string& date = "2026-11-22") {
+                      const std::string& phase = "CHARACTER_BASIC", const std::string& date = "2026-11-22") {
     Checkpoint c;
     c.phase = phase;
     c.date = date;
@@ -147,7 +146,7 @@ TEST_CASE("a saved checkpoint loads back with every field") {
     const RunDir run_dir(dir / "run");
     run_dir.create();
     Checkpoint c = checkpoint("20261123T010000Z-a1b2c3", RunState::Stopped, "2026-11-23T01:00:00Z",
-                              Phase::ItemEquipment);
+                              "ITEM_EQUIPMENT");
     c.pid = 4321;
     c.pid_start_ticks = 99887766;
     c.compression = Compression::Zstd;
@@ -158,7 +157,8 @@ TEST_CASE("a saved checkpoint loads back with every field") {
     }
     c.chunks = {{"part-00001.jsonl.zst", 3, 321, std::string(64, 'a')},
                 {"part-00002.jsonl.zst", 1, 99, std::string(64, 'b')}};
-    c.rejects = {{6, "0123abcd", 400, "OPENAPI00003", "invalid identifier"}};
+    c.rejects = {{6, "0123abcd", 400, "OPENAPI00003", "invalid identifier"},
+                 {9, R"({"ranking":9})", 0, "NO_OCID", "the upstream record has no usable 'ocid'"}};
     c.records = 4;
     c.counters.requests = 17;
     c.counters.retries = 5;
@@ -168,7 +168,7 @@ TEST_CASE("a saved checkpoint loads back with every field") {
     const std::filesystem::path path = checkpoint_path(run_dir, c.date, c.phase, c.run_id);
     CHECK(path == run_dir.checkpoints() / "2026-11-22.ITEM_EQUIPMENT.20261123T010000Z-a1b2c3.json");
     const Checkpoint back = load_checkpoint(path);
-    CHECK(back.phase == Phase::ItemEquipment);
+    CHECK(back.phase == "ITEM_EQUIPMENT");
     CHECK(back.date == "2026-11-22");
     CHECK(back.run_id == c.run_id);
     CHECK(back.state == RunState::Stopped);
@@ -185,12 +185,17 @@ TEST_CASE("a saved checkpoint loads back with every field") {
     CHECK(back.chunks[1].records == 1);
     CHECK(back.chunks[1].bytes == 99);
     CHECK(back.chunks[1].sha256 == std::string(64, 'b'));
-    REQUIRE(back.rejects.size() == 1);
+    REQUIRE(back.rejects.size() == 2);
     CHECK(back.rejects[0].index == 6);
     CHECK(back.rejects[0].key == "0123abcd");
     CHECK(back.rejects[0].status == 400);
     CHECK(back.rejects[0].error == "OPENAPI00003");
     CHECK(back.rejects[0].message == "invalid identifier");
+    // An unusable upstream record: status 0, the record's text as the item.
+    CHECK(back.rejects[1].index == 9);
+    CHECK(back.rejects[1].key == R"({"ranking":9})");
+    CHECK(back.rejects[1].status == 0);
+    CHECK(back.rejects[1].error == "NO_OCID");
     CHECK(back.records == 4);
     CHECK(back.counters.requests == 17);
     CHECK(back.counters.retries == 5);
@@ -210,7 +215,7 @@ TEST_CASE("an unreadable or malformed checkpoint is an error naming the file") {
     const RunDir run_dir(dir / "run");
     run_dir.create();
     const std::filesystem::path broken = run_dir.checkpoints() / "2026-11-22.OCID_LOOKUP.x.json";
-    for (const std::string text : {"{not json", R"({"phase":"OCID_LOOKUP"})", R"({"phase":"NOPE","date":"x"})"}) {
+    for (const std::string text : {"{not json", R"({"phase":"OCID_LOOKUP"})", R"({"phase":"nope","date":"x"})"}) {
         CAPTURE(text);
         pipeline::core::write_file_atomically(broken, text);
         try {
@@ -218,6 +223,9 @@ TEST_CASE("an unreadable or malformed checkpoint is an error naming the file") {
             FAIL("no error");
         } catch (const pipeline::core::Error& e) {
             CHECK(std::string(e.what()).find(broken.string()) != std::string::npos);
+            if (text.find("nope") != std::string::npos) {
+                CHECK(std::string(e.what()).find("field 'phase': 'nope' is not a phase name") != std::string::npos);
+            }
         }
     }
     CHECK_THROWS_AS(load_checkpoint(run_dir.checkpoints() / "missing.json"), pipeline::core::Error);
@@ -227,7 +235,7 @@ TEST_CASE("find_resumable picks the newest STOPPED or FAILED run of the phase an
     const TempDir dir;
     const RunDir run_dir(dir / "run");
     run_dir.create();
-    CHECK_FALSE(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22").has_value());
+    CHECK_FALSE(find_resumable(run_dir, "CHARACTER_BASIC", "2026-11-22").has_value());
 
     save_checkpoint(run_dir,
                     checkpoint("20261123T000000Z-0000a1", RunState::Stopped, "2026-11-23T01:00:00Z"));
@@ -239,18 +247,18 @@ TEST_CASE("find_resumable picks the newest STOPPED or FAILED run of the phase an
                     checkpoint("20261123T000000Z-0000a4", RunState::Running, "2026-11-23T04:00:00Z"));
     // Newer, but of another phase or date.
     save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000b1", RunState::Stopped, "2026-11-23T09:00:00Z",
-                                        Phase::ItemEquipment));
+                                        "ITEM_EQUIPMENT"));
     save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000b2", RunState::Stopped, "2026-11-23T09:00:00Z",
-                                        Phase::CharacterBasic, "2026-11-21"));
+                                        "CHARACTER_BASIC", "2026-11-21"));
 
-    std::optional<Checkpoint> found = find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22");
+    std::optional<Checkpoint> found = find_resumable(run_dir, "CHARACTER_BASIC", "2026-11-22");
     REQUIRE(found.has_value());
     CHECK(found->run_id == "20261123T000000Z-0000a2");
     CHECK(found->state == RunState::Failed);
 
-    CHECK(find_resumable(run_dir, Phase::ItemEquipment, "2026-11-22")->run_id == "20261123T000000Z-0000b1");
-    CHECK(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-21")->run_id == "20261123T000000Z-0000b2");
-    CHECK_FALSE(find_resumable(run_dir, Phase::OcidLookup, "2026-11-22").has_value());
+    CHECK(find_resumable(run_dir, "ITEM_EQUIPMENT", "2026-11-22")->run_id == "20261123T000000Z-0000b1");
+    CHECK(find_resumable(run_dir, "CHARACTER_BASIC", "2026-11-21")->run_id == "20261123T000000Z-0000b2");
+    CHECK_FALSE(find_resumable(run_dir, "OCID_LOOKUP", "2026-11-22").has_value());
 }
 
 TEST_CASE("a RUNNING run whose process is gone is resumable") {
@@ -262,13 +270,13 @@ TEST_CASE("a RUNNING run whose process is gone is resumable") {
     Checkpoint crashed = checkpoint("20261123T000000Z-0000a5", RunState::Running, "2026-11-23T05:00:00Z");
     crashed.pid = dead_pid();
     save_checkpoint(run_dir, crashed);
-    CHECK(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22")->run_id == "20261123T000000Z-0000a5");
+    CHECK(find_resumable(run_dir, "CHARACTER_BASIC", "2026-11-22")->run_id == "20261123T000000Z-0000a5");
 
     // A pid that lives but belongs to another process (start time differs) counts as gone too.
     Checkpoint reused = checkpoint("20261123T000000Z-0000a6", RunState::Running, "2026-11-23T06:00:00Z");
     reused.pid_start_ticks += 1;
     save_checkpoint(run_dir, reused);
-    CHECK(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22")->run_id == "20261123T000000Z-0000a6");
+    CHECK(find_resumable(run_dir, "CHARACTER_BASIC", "2026-11-22")->run_id == "20261123T000000Z-0000a6");
 }
 
 TEST_CASE("runs started in the same second are ordered by run id") {
@@ -277,5 +285,42 @@ TEST_CASE("runs started in the same second are ordered by run id") {
     run_dir.create();
     save_checkpoint(run_dir, checkpoint("20261123T010000Z-bbbbbb", RunState::Stopped, "2026-11-23T01:00:00Z"));
     save_checkpoint(run_dir, checkpoint("20261123T010000Z-aaaaaa", RunState::Stopped, "2026-11-23T01:00:00Z"));
-    CHECK(find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22")->run_id == "20261123T010000Z-bbbbbb");
+    CHECK(find_resumable(run_dir, "CHARACTER_BASIC", "2026-11-22")->run_id == "20261123T010000Z-bbbbbb");
+}
+
+TEST_CASE("checkpoints of configured phases are listed by phase and date; files of no phase are skipped") {
+    const TempDir dir;
+    const RunDir run_dir(dir / "run");
+    run_dir.create();
+    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000c1", RunState::Stopped, "2026-11-23T01:00:00Z",
+                                        "CHARACTER_SKILL"));
+    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000c2", RunState::Completed, "2026-11-23T02:00:00Z",
+                                        "GUILD_RANKING", "2026-11-21"));
+    save_checkpoint(run_dir, checkpoint("20261123T000000Z-0000c3", RunState::Failed, "2026-11-23T03:00:00Z"));
+    // Not written by pipeline: a name that is not a phase name, or no run id.
+    pipeline::core::write_file_atomically(
+        run_dir.checkpoints() / "2026-11-22.character_skill.20261123T000000Z-0000c4.json", "{}");
+    pipeline::core::write_file_atomically(run_dir.checkpoints() / "2026-11-22.CHARACTER_SKILL.x.json", "{}");
+
+    const auto names = [](const std::vector<pipeline::core::CheckpointFile>& files) {
+        std::vector<std::string> out;
+        for (const pipeline::core::CheckpointFile& file : files) {
+            out.push_back(file.date + " " + file.phase + " " + file.run_id);
+        }
+        std::ranges::sort(out);
+        return out;
+    };
+    CHECK(names(pipeline::core::list_checkpoints(run_dir)) ==
+          std::vector<std::string>{"2026-11-21 GUILD_RANKING 20261123T000000Z-0000c2",
+                                   "2026-11-22 CHARACTER_BASIC 20261123T000000Z-0000c3",
+                                   "2026-11-22 CHARACTER_SKILL 20261123T000000Z-0000c1"});
+    CHECK(names(pipeline::core::list_checkpoints(run_dir, "CHARACTER_SKILL")) ==
+          std::vector<std::string>{"2026-11-22 CHARACTER_SKILL 20261123T000000Z-0000c1"});
+    CHECK(names(pipeline::core::list_checkpoints(run_dir, "", "2026-11-21")) ==
+          std::vector<std::string>{"2026-11-21 GUILD_RANKING 20261123T000000Z-0000c2"});
+    CHECK(pipeline::core::list_checkpoints(run_dir, "CHARACTER_STAT").empty());
+
+    CHECK(find_resumable(run_dir, "CHARACTER_SKILL", "2026-11-22")->run_id == "20261123T000000Z-0000c1");
+    CHECK(pipeline::core::find_latest(run_dir, "GUILD_RANKING", "2026-11-21")->state == RunState::Completed);
+    CHECK_FALSE(find_resumable(run_dir, "GUILD_RANKING", "2026-11-21").has_value());
 }

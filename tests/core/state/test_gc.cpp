@@ -60,7 +60,7 @@ TEST_CASE("gc removes old run folders and checkpoints, keeps recent ones and a R
     sink.put("2026-11-20/OCID_LOOKUP/20261120T000000Z-00000e/part-00001.jsonl.gz", "x");
     touch(run_dir.checkpoints() / "2026-11-20.OCID_LOOKUP.20261120T000000Z-00000e.json");
     sink.put("not-a-date/file", "x");
-    core::Ledger(run_dir).update(core::Phase::OcidLookup, [](core::LedgerEntry& e) {
+    core::Ledger(run_dir).update("OCID_LOOKUP", [](core::LedgerEntry& e) {
         e.state = core::RunState::Running;
         e.run_id = "20261120T000000Z-00000e";
         e.date = "2026-11-20";

@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -19,16 +19,27 @@
 #include "fakes/temp_dir.hpp"
 
 using pipeline::core::effective_entry;
-using pipeline::core::k_all_phases;
+using pipeline::core::entry_of;
 using pipeline::core::Ledger;
 using pipeline::core::LedgerEntries;
 using pipeline::core::LedgerEntry;
-using pipeline::core::Phase;
 using pipeline::core::RunDir;
 using pipeline::core::RunState;
 using pipeline::tests::TempDir;
 
 namespace {
+
+// The built-in four and two phases only a config defines.
+const std::vector<std::string> k_phases = {"RANKING_FETCH",  "OCID_LOOKUP",    "CHARACTER_BASIC",
+                                           "ITEM_EQUIPMENT", "CHARACTER_SKILL", "GUILD_RANKING"};
+
+std::vector<std::string> phases_of(const LedgerEntries& entries) {
+    std::vector<std::string> names;
+    for (const LedgerEntry& entry : entries) {
+        names.push_back(entry.phase);
+    }
+    return names;
+}
 
 // The pid of a child that has exited and been reaped: a process that is certainly gone.
 pid_t dead_pid() {
@@ -53,7 +64,7 @@ int wait_exit_code(pid_t child) {
 
 LedgerEntry running_entry(pid_t pid, std::uint64_t start_ticks) {
     LedgerEntry entry;
-    entry.phase = Phase::OcidLookup;
+    entry.phase = "OCID_LOOKUP";
     entry.state = RunState::Running;
     entry.run_id = "20261123T010000Z-abcdef";
     entry.pid = pid;
@@ -63,17 +74,19 @@ LedgerEntry running_entry(pid_t pid, std::uint64_t start_ticks) {
 
 } // namespace
 
-TEST_CASE("reading a ledger that does not exist gives four IDLE entries in phase order") {
+TEST_CASE("reading a ledger that does not exist gives no entries; any phase's entry is then IDLE") {
     const TempDir dir;
     const RunDir run_dir(dir / "run");
     run_dir.create();
     const LedgerEntries entries = Ledger(run_dir).read();
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-        CHECK(entries[i].phase == k_all_phases[i]);
-        CHECK(entries[i].state == RunState::Idle);
-        CHECK(entries[i].run_id.empty());
-        CHECK(entries[i].progress.records == 0);
-        CHECK_FALSE(entries[i].error.has_value());
+    CHECK(entries.empty());
+    for (const std::string& phase : k_phases) {
+        const LedgerEntry entry = entry_of(entries, phase);
+        CHECK(entry.phase == phase);
+        CHECK(entry.state == RunState::Idle);
+        CHECK(entry.run_id.empty());
+        CHECK(entry.progress.records == 0);
+        CHECK_FALSE(entry.error.has_value());
     }
     CHECK_FALSE(std::filesystem::exists(run_dir.ledger()));
 }
@@ -83,7 +96,11 @@ TEST_CASE("an update is read back field by field and leaves the other phases alo
     const RunDir run_dir(dir / "run");
     run_dir.create();
     Ledger ledger(run_dir);
-    const LedgerEntry returned = ledger.update(Phase::CharacterBasic, [](LedgerEntry& e) {
+    ledger.update("RANKING_FETCH", [](LedgerEntry& e) {
+        e.state = RunState::Completed;
+        return true;
+    });
+    const LedgerEntry returned = ledger.update("CHARACTER_BASIC", [](LedgerEntry& e) {
         e.state = RunState::Failed;
         e.run_id = "20261123T010000Z-0a1b2c";
         e.date = "2026-11-22";
@@ -105,8 +122,9 @@ TEST_CASE("an update is read back field by field and leaves the other phases alo
     CHECK(returned.run_id == "20261123T010000Z-0a1b2c");
 
     const LedgerEntries entries = ledger.read();
-    const LedgerEntry& e = entries[static_cast<std::size_t>(Phase::CharacterBasic)];
-    CHECK(e.phase == Phase::CharacterBasic);
+    CHECK(phases_of(entries) == std::vector<std::string>{"RANKING_FETCH", "CHARACTER_BASIC"});
+    const LedgerEntry e = entry_of(entries, "CHARACTER_BASIC");
+    CHECK(e.phase == "CHARACTER_BASIC");
     CHECK(e.state == RunState::Failed);
     CHECK(e.run_id == "20261123T010000Z-0a1b2c");
     CHECK(e.date == "2026-11-22");
@@ -129,16 +147,18 @@ TEST_CASE("an update is read back field by field and leaves the other phases alo
     CHECK(e.error == "it broke");
     CHECK(e.upstream_run_id == "20261123T000000Z-ffffff");
     CHECK(e.sink == "/srv/data");
-    for (Phase other : {Phase::RankingFetch, Phase::OcidLookup, Phase::ItemEquipment}) {
-        CHECK(entries[static_cast<std::size_t>(other)].state == RunState::Idle);
+    CHECK(entry_of(entries, "RANKING_FETCH").state == RunState::Completed);
+    for (const std::string other : {"OCID_LOOKUP", "ITEM_EQUIPMENT"}) {
+        CHECK(entry_of(entries, other).state == RunState::Idle);
     }
 
-    // The file has the shape of docs/contract.md §5: all four phases, in order, with the documented fields.
+    // The file has the shape of docs/contract.md §5: the phases that ran, in the order they first did, with
+    // the documented fields.
     const nlohmann::json file = nlohmann::json::parse(pipeline::core::read_file(run_dir.ledger()));
-    REQUIRE(file.at("phases").size() == 4);
+    REQUIRE(file.at("phases").size() == 2);
     CHECK(file["phases"][0]["phase"] == "RANKING_FETCH");
-    CHECK(file["phases"][0]["state"] == "IDLE");
-    const nlohmann::json& basic = file["phases"][2];
+    CHECK(file["phases"][0]["state"] == "COMPLETED");
+    const nlohmann::json& basic = file["phases"][1];
     CHECK(basic["phase"] == "CHARACTER_BASIC");
     CHECK(basic["state"] == "FAILED");
     CHECK(basic["progress"]["records"] == 2000);
@@ -154,15 +174,23 @@ TEST_CASE("an update whose change returns false writes nothing") {
     const RunDir run_dir(dir / "run");
     run_dir.create();
     Ledger ledger(run_dir);
-    ledger.update(Phase::RankingFetch, [](LedgerEntry& e) {
+    ledger.update("RANKING_FETCH", [](LedgerEntry& e) {
         e.state = RunState::Completed;
         return true;
     });
-    ledger.update(Phase::RankingFetch, [](LedgerEntry& e) {
+    const std::string before = pipeline::core::read_file(run_dir.ledger());
+    ledger.update("RANKING_FETCH", [](LedgerEntry& e) {
         e.state = RunState::Failed;
         return false;
     });
-    CHECK(ledger.read()[0].state == RunState::Completed);
+    // Not even a new entry of another phase is added.
+    ledger.update("OCID_LOOKUP", [](LedgerEntry& e) {
+        e.state = RunState::Running;
+        return false;
+    });
+    CHECK(ledger.read().size() == 1);
+    CHECK(entry_of(ledger.read(), "RANKING_FETCH").state == RunState::Completed);
+    CHECK(pipeline::core::read_file(run_dir.ledger()) == before);
 }
 
 TEST_CASE("a ledger that is not valid JSON is an error naming the file") {
@@ -260,7 +288,7 @@ TEST_CASE("writers in separate processes lose no update and readers never see a 
     ::close(report[1]);
 
     std::vector<pid_t> writers;
-    for (Phase phase : k_all_phases) {
+    for (const std::string& phase : k_phases) {
         const pid_t writer = ::fork();
         REQUIRE(writer >= 0);
         if (writer == 0) {
@@ -291,8 +319,13 @@ TEST_CASE("writers in separate processes lose no update and readers never see a 
     CHECK(reads > 0);
 
     const LedgerEntries entries = Ledger(run_dir).read();
+    std::vector<std::string> names = phases_of(entries);
+    std::ranges::sort(names); // in the order their first updates happened to come
+    std::vector<std::string> expected = k_phases;
+    std::ranges::sort(expected);
+    CHECK(names == expected);
     for (const LedgerEntry& e : entries) {
-        CAPTURE(pipeline::core::phase_name(e.phase));
+        CAPTURE(e.phase);
         CHECK(e.state == RunState::Running);
         CHECK(e.progress.records == k_updates);
     }
@@ -305,7 +338,7 @@ TEST_CASE("writers in separate processes lose no update and readers never see a 
 TEST_CASE("stop_reason is written for a STOPPED run, read back, and null in any other state") {
     using pipeline::core::StopReason;
     LedgerEntry e;
-    e.phase = Phase::OcidLookup;
+    e.phase = "OCID_LOOKUP";
     e.state = RunState::Stopped;
     e.stop_reason = StopReason::Quota;
     const nlohmann::json stopped = pipeline::core::entry_to_json(e);
@@ -314,14 +347,43 @@ TEST_CASE("stop_reason is written for a STOPPED run, read back, and null in any 
     const RunDir run_dir(dir / "run");
     run_dir.create();
     Ledger ledger(run_dir);
-    ledger.update(Phase::OcidLookup, [&](LedgerEntry& entry) {
+    ledger.update("OCID_LOOKUP", [&](LedgerEntry& entry) {
         entry = e;
         entry.progress.empty = 3;
         return true;
     });
-    const LedgerEntry read = ledger.read()[static_cast<std::size_t>(Phase::OcidLookup)];
+    const LedgerEntry read = entry_of(ledger.read(), "OCID_LOOKUP");
     CHECK(read.stop_reason == StopReason::Quota);
     CHECK(read.progress.empty == 3);
     e.state = RunState::Completed;
     CHECK(pipeline::core::entry_to_json(e)["stop_reason"].is_null());
+}
+
+TEST_CASE("entries of phases the config no longer has are kept, in file order, when another phase is updated") {
+    const TempDir dir;
+    const RunDir run_dir(dir / "run");
+    run_dir.create();
+    pipeline::core::write_file_atomically(run_dir.ledger(), R"({"version": 1, "phases": [
+        {"phase": "GUILD_BASIC", "state": "COMPLETED", "run_id": "20261123T010000Z-abcdef", "date": "2026-11-22"},
+        {"phase": "RANKING_FETCH", "state": "FAILED", "error": "x"}]})");
+    Ledger ledger(run_dir);
+    CHECK(phases_of(ledger.read()) == std::vector<std::string>{"GUILD_BASIC", "RANKING_FETCH"});
+    ledger.update("CHARACTER_SKILL", [](LedgerEntry& e) {
+        e.state = RunState::Running;
+        return true;
+    });
+    ledger.update("RANKING_FETCH", [](LedgerEntry& e) {
+        e.state = RunState::Completed;
+        e.error.reset();
+        return true;
+    });
+    const LedgerEntries entries = ledger.read();
+    CHECK(phases_of(entries) == std::vector<std::string>{"GUILD_BASIC", "RANKING_FETCH", "CHARACTER_SKILL"});
+    const LedgerEntry kept = entry_of(entries, "GUILD_BASIC");
+    CHECK(kept.state == RunState::Completed);
+    CHECK(kept.run_id == "20261123T010000Z-abcdef");
+    CHECK(kept.date == "2026-11-22");
+    CHECK(entry_of(entries, "RANKING_FETCH").state == RunState::Completed);
+    CHECK_FALSE(entry_of(entries, "RANKING_FETCH").error.has_value());
+    CHECK(entry_of(entries, "CHARACTER_SKILL").state == RunState::Running);
 }

@@ -1,5 +1,6 @@
-// Prometheus rendering: every sample line parses, every family has HELP and TYPE before its samples, all four
-// phases appear with the expected values, and durations and last-success times come from the timestamps.
+// Prometheus rendering: every sample line parses, every family has HELP and TYPE before its samples, every
+// configured phase (the built-in four and phases only a config defines) appears with the expected values, and
+// durations and last-success times come from the timestamps.
 
 #include <doctest/doctest.h>
 
@@ -10,14 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "core/config/phase_def.hpp"
 #include "core/state/metrics.hpp"
 #include "core/util/time_util.hpp"
 
 using pipeline::core::completed_at_unix;
-using pipeline::core::k_all_phases;
 using pipeline::core::LedgerEntry;
 using pipeline::core::parse_utc;
-using pipeline::core::Phase;
 using pipeline::core::PhaseMetrics;
 using pipeline::core::render_metrics;
 using pipeline::core::run_duration_seconds;
@@ -88,9 +88,20 @@ double value_of(const std::vector<Sample>& samples, const std::string& name,
     return -1;
 }
 
+// The phases of a config: the built-in four, then two only a config defines.
+std::vector<std::string> configured_phases() {
+    std::vector<std::string> names;
+    for (const pipeline::core::PhaseDef& def : pipeline::core::builtin_phases(5)) {
+        names.push_back(def.name);
+    }
+    names.emplace_back("CHARACTER_SKILL");
+    names.emplace_back("GUILD_RANKING");
+    return names;
+}
+
 std::vector<PhaseMetrics> example() {
     std::vector<PhaseMetrics> phases;
-    for (Phase phase : k_all_phases) {
+    for (const std::string& phase : configured_phases()) {
         PhaseMetrics m;
         m.entry.phase = phase;
         phases.push_back(m);
@@ -120,6 +131,13 @@ std::vector<PhaseMetrics> example() {
     stopped.started_at = "2026-11-23T01:00:00Z";
     stopped.finished_at = "2026-11-23T01:01:00Z";
     stopped.progress.empty = 5;
+    LedgerEntry& skill = phases[4].entry;
+    skill.state = RunState::Completed;
+    skill.started_at = "2026-11-23T01:00:00Z";
+    skill.finished_at = "2026-11-23T01:00:10Z";
+    skill.progress.records = 600;
+    skill.progress.items_total = 600;
+    phases[4].last_success_unix = completed_at_unix(skill);
     return phases;
 }
 
@@ -149,8 +167,8 @@ TEST_CASE("the rendered text parses, and every family is a pipeline_ gauge with 
         CHECK(type == "gauge");
     }
     CHECK(names == expected);
-    for (Phase phase : k_all_phases) {
-        const std::string name(pipeline::core::phase_name(phase));
+    for (const std::string& name : configured_phases()) {
+        CAPTURE(name);
         CHECK(value_of(samples, "pipeline_phase_records", {{"phase", name}}) >= 0);
         int states_set = 0;
         for (const char* state : {"IDLE", "RUNNING", "COMPLETED", "FAILED", "STOPPED"}) {
@@ -168,6 +186,12 @@ TEST_CASE("values come from the entries") {
     CHECK(value_of(samples, "pipeline_phase_state", {{"phase", "RANKING_FETCH"}, {"state", "COMPLETED"}}) ==
           1);
     CHECK(value_of(samples, "pipeline_phase_state", {{"phase", "OCID_LOOKUP"}, {"state", "IDLE"}}) == 1);
+    // Phases only the config defines are rendered like the built-in ones.
+    CHECK(value_of(samples, "pipeline_phase_state", {{"phase", "CHARACTER_SKILL"}, {"state", "COMPLETED"}}) == 1);
+    CHECK(value_of(samples, "pipeline_phase_records", {{"phase", "CHARACTER_SKILL"}}) == 600);
+    CHECK(value_of(samples, "pipeline_phase_items_planned", {{"phase", "CHARACTER_SKILL"}}) == 600);
+    CHECK(value_of(samples, "pipeline_phase_duration_seconds", {{"phase", "CHARACTER_SKILL"}}) == 10);
+    CHECK(value_of(samples, "pipeline_phase_state", {{"phase", "GUILD_RANKING"}, {"state", "IDLE"}}) == 1);
     CHECK(value_of(samples, "pipeline_phase_records", {{"phase", "RANKING_FETCH"}}) == 2000);
     CHECK(value_of(samples, "pipeline_phase_requests", {{"phase", "RANKING_FETCH"}}) == 13);
     CHECK(value_of(samples, "pipeline_phase_retries",

@@ -18,7 +18,6 @@
 
 using namespace std::chrono_literals;
 using pipeline::core::Ledger;
-using pipeline::core::Phase;
 using pipeline::core::Progress;
 using pipeline::core::RunDir;
 using pipeline::core::RunRecord;
@@ -50,66 +49,66 @@ RunDir make_run_dir(const TempDir& dir) {
 TEST_CASE("a stop names the live run, and nothing when no run is live") {
     TempDir dir;
     const RunDir run_dir = make_run_dir(dir);
-    CHECK(!pipeline::core::request_stop(run_dir, Phase::ItemEquipment)); // no ledger yet
-    RunRecord record(run_dir, Phase::ItemEquipment);
+    CHECK(!pipeline::core::request_stop(run_dir, "ITEM_EQUIPMENT")); // no ledger yet
+    RunRecord record(run_dir, "ITEM_EQUIPMENT");
     record.start(start_of("20261123T010000Z-aaaaaa"));
-    CHECK(pipeline::core::request_stop(run_dir, Phase::ItemEquipment) == "20261123T010000Z-aaaaaa");
-    CHECK(pipeline::core::read_stop_request(run_dir, Phase::ItemEquipment) == "20261123T010000Z-aaaaaa");
-    CHECK(Ledger(run_dir).read()[3].stop_requested);
-    CHECK(!pipeline::core::request_stop(run_dir, Phase::CharacterBasic)); // another phase is untouched
-    CHECK(pipeline::core::read_stop_request(run_dir, Phase::CharacterBasic).empty());
+    CHECK(pipeline::core::request_stop(run_dir, "ITEM_EQUIPMENT") == "20261123T010000Z-aaaaaa");
+    CHECK(pipeline::core::read_stop_request(run_dir, "ITEM_EQUIPMENT") == "20261123T010000Z-aaaaaa");
+    CHECK(pipeline::core::entry_of(Ledger(run_dir).read(), "ITEM_EQUIPMENT").stop_requested);
+    CHECK(!pipeline::core::request_stop(run_dir, "CHARACTER_BASIC")); // another phase is untouched
+    CHECK(pipeline::core::read_stop_request(run_dir, "CHARACTER_BASIC").empty());
 }
 
 TEST_CASE("the end of a run records its state and clears the stop that named it") {
     TempDir dir;
     const RunDir run_dir = make_run_dir(dir);
-    RunRecord record(run_dir, Phase::OcidLookup);
+    RunRecord record(run_dir, "OCID_LOOKUP");
     record.start(start_of("20261123T010000Z-aaaaaa"));
     Progress p;
     p.items_done = 7;
     p.items_total = 10;
     record.progress(p, "20261123T000000Z-bbbbbb");
-    CHECK(Ledger(run_dir).read()[1].progress.items_done == 7);
-    CHECK(Ledger(run_dir).read()[1].upstream_run_id == "20261123T000000Z-bbbbbb");
-    REQUIRE(pipeline::core::request_stop(run_dir, Phase::OcidLookup));
+    CHECK(pipeline::core::entry_of(Ledger(run_dir).read(), "OCID_LOOKUP").progress.items_done == 7);
+    CHECK(pipeline::core::entry_of(Ledger(run_dir).read(), "OCID_LOOKUP").upstream_run_id == "20261123T000000Z-bbbbbb");
+    REQUIRE(pipeline::core::request_stop(run_dir, "OCID_LOOKUP"));
     p.items_done = 8;
     record.finish(RunState::Stopped, p, std::nullopt);
-    const auto entry = Ledger(run_dir).read()[1];
+    const auto entry = pipeline::core::entry_of(Ledger(run_dir).read(), "OCID_LOOKUP");
     CHECK(entry.state == RunState::Stopped);
     CHECK(entry.progress.items_done == 8);
     CHECK(!entry.finished_at.empty());
-    CHECK(!std::filesystem::exists(run_dir.stop_sentinel(Phase::OcidLookup)));
+    CHECK(!std::filesystem::exists(run_dir.stop_sentinel("OCID_LOOKUP")));
 }
 
 TEST_CASE("a new run clears a stale stop left for an earlier run, so the stop cannot hit it") {
     TempDir dir;
     const RunDir run_dir = make_run_dir(dir);
-    pipeline::core::write_file_atomically(run_dir.stop_sentinel(Phase::RankingFetch),
+    pipeline::core::write_file_atomically(run_dir.stop_sentinel("RANKING_FETCH"),
                                           "20261122T010000Z-0dd000\n");
-    RunRecord record(run_dir, Phase::RankingFetch);
+    RunRecord record(run_dir, "RANKING_FETCH");
     record.start(start_of("20261123T010000Z-0ee000"));
-    CHECK(pipeline::core::read_stop_request(run_dir, Phase::RankingFetch).empty());
+    CHECK(pipeline::core::read_stop_request(run_dir, "RANKING_FETCH").empty());
 }
 
 TEST_CASE("a run that lost its entry to a newer run leaves the newer run's entry and stop alone") {
     TempDir dir;
     const RunDir run_dir = make_run_dir(dir);
-    RunRecord old_run(run_dir, Phase::ItemEquipment);
+    RunRecord old_run(run_dir, "ITEM_EQUIPMENT");
     old_run.start(start_of("20261123T010000Z-0dd000"));
-    RunRecord new_run(run_dir, Phase::ItemEquipment);
+    RunRecord new_run(run_dir, "ITEM_EQUIPMENT");
     new_run.start(start_of("20261123T020000Z-0ee000"));
-    REQUIRE(pipeline::core::request_stop(run_dir, Phase::ItemEquipment) == "20261123T020000Z-0ee000");
+    REQUIRE(pipeline::core::request_stop(run_dir, "ITEM_EQUIPMENT") == "20261123T020000Z-0ee000");
     old_run.finish(RunState::Failed, Progress{}, "late");
-    const auto entry = Ledger(run_dir).read()[3];
+    const auto entry = pipeline::core::entry_of(Ledger(run_dir).read(), "ITEM_EQUIPMENT");
     CHECK(entry.run_id == "20261123T020000Z-0ee000");
     CHECK(entry.state == RunState::Running);
-    CHECK(pipeline::core::read_stop_request(run_dir, Phase::ItemEquipment) == "20261123T020000Z-0ee000");
+    CHECK(pipeline::core::read_stop_request(run_dir, "ITEM_EQUIPMENT") == "20261123T020000Z-0ee000");
 }
 
 TEST_CASE("a ledger write that fails is reported, and entry() still says how the run ended") {
     TempDir dir;
     const RunDir run_dir = make_run_dir(dir);
-    RunRecord record(run_dir, Phase::RankingFetch);
+    RunRecord record(run_dir, "RANKING_FETCH");
     record.start(start_of("20261123T010000Z-aaaaaa"));
     // A folder where the ledger's temporary would go makes the replacement fail, as a full disk would.
     std::filesystem::remove(run_dir.ledger());

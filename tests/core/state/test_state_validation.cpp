@@ -21,7 +21,6 @@ using pipeline::core::checkpoint_path;
 using pipeline::core::Error;
 using pipeline::core::Ledger;
 using pipeline::core::load_checkpoint;
-using pipeline::core::Phase;
 using pipeline::core::RunDir;
 using pipeline::core::RunState;
 using pipeline::core::write_file_atomically;
@@ -57,7 +56,7 @@ json good_entry() {
 
 Checkpoint checkpoint(const std::string& run_id, RunState state, const std::string& started_at) {
     Checkpoint c;
-    c.phase = Phase::CharacterBasic;
+    c.phase = "CHARACTER_BASIC";
     c.date = "2026-11-22";
     c.run_id = run_id;
     c.state = state;
@@ -77,7 +76,7 @@ TEST_CASE("a ledger field of the wrong type or range is an error naming the file
     run_dir.create();
     const Ledger ledger(run_dir);
     write_file_atomically(run_dir.ledger(), ledger_with(good_entry()).dump());
-    CHECK(ledger.read()[1].run_id == k_good_id);
+    CHECK(pipeline::core::entry_of(ledger.read(), "OCID_LOOKUP").run_id == k_good_id);
 
     struct Case {
         const char* key;
@@ -98,6 +97,11 @@ TEST_CASE("a ledger field of the wrong type or range is an error naming the file
         {"run_id", "../../somewhere", "phases[0].run_id"},
         {"upstream_run_id", "x/y", "phases[0].upstream_run_id"},
         {"date", "../2026", "phases[0].date"},
+        {"phase", "ocid_lookup", "phases[0].phase"},
+        {"phase", "../OCID_LOOKUP", "phases[0].phase"},
+        {"phase", "", "phases[0].phase"},
+        {"phase", std::string(33, 'A'), "phases[0].phase"},
+        {"phase", 5, "phases[0].phase"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.key);
@@ -107,7 +111,20 @@ TEST_CASE("a ledger field of the wrong type or range is an error naming the file
         const std::string message = error_of([&] { ledger.read(); });
         CHECK(message.find(run_dir.ledger().string() + ": field '" + c.field + "'") == 0);
         CHECK(message.find("json.exception") == std::string::npos);
+        if (std::string(c.key) == "phase" && c.value.is_string()) {
+            CHECK(message.find("is not a phase name") != std::string::npos);
+        }
     }
+    // A phase listed twice, and an entry without a phase.
+    write_file_atomically(run_dir.ledger(),
+                          json{{"phases", json::array({good_entry(), good_entry()})}}.dump());
+    const std::string twice = error_of([&] { ledger.read(); });
+    CHECK(twice.find(run_dir.ledger().string() + ": field 'phases[1].phase'") == 0);
+    CHECK(twice.find("listed twice") != std::string::npos);
+    json no_phase = good_entry();
+    no_phase.erase("phase");
+    write_file_atomically(run_dir.ledger(), ledger_with(no_phase).dump());
+    CHECK(error_of([&] { ledger.read(); }).find(run_dir.ledger().string() + ": field 'phases[0].phase'") == 0);
     write_file_atomically(run_dir.ledger(), R"({"phases": {"a": 1}})");
     CHECK(error_of([&] { ledger.read(); }).find("field 'phases': expected an array") != std::string::npos);
     write_file_atomically(run_dir.ledger(), R"([1, 2])");
@@ -134,6 +151,9 @@ TEST_CASE("a checkpoint done-range outside items_total is refused at once, not l
         {"upstream_run_id", "../../somewhere"},
         {"compression", "lz4"},
         {"records", "ten"},
+        {"phase", "character_basic"},
+        {"phase", "../CHARACTER_BASIC"},
+        {"phase", 3},
     };
     for (const auto& [key, value] : cases) {
         CAPTURE(key);
@@ -143,6 +163,9 @@ TEST_CASE("a checkpoint done-range outside items_total is refused at once, not l
         write_file_atomically(path, broken.dump());
         const std::string message = error_of([&] { load_checkpoint(path); });
         CHECK(message.find(path.string() + ": field '" + key) == 0);
+        if (std::string(key) == "phase" && value.is_string()) {
+            CHECK(message.find("is not a phase name") != std::string::npos);
+        }
     }
     json bad_chunk = saved;
     bad_chunk["chunks"] = json::array(
@@ -174,7 +197,7 @@ TEST_CASE("a checkpoint whose run id is planted or does not match its file name 
           std::string::npos);
     // Nothing to resume but the bad file: its error, not "nothing to resume".
     CHECK(error_of([&] {
-              pipeline::core::find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22");
+              pipeline::core::find_resumable(run_dir, "CHARACTER_BASIC", "2026-11-22");
           }).find(path.string()) == 0);
 }
 
@@ -189,18 +212,18 @@ TEST_CASE("one unreadable old checkpoint is skipped when a good run exists") {
                           R"({"phase": "CHARACTER_BASIC", "pid": 1e30})");
     write_file_atomically(run_dir.checkpoints() / "2026-11-22.CHARACTER_BASIC.garbage.json", "{not json");
     const std::optional<Checkpoint> resumable =
-        pipeline::core::find_resumable(run_dir, Phase::CharacterBasic, "2026-11-22");
+        pipeline::core::find_resumable(run_dir, "CHARACTER_BASIC", "2026-11-22");
     REQUIRE(resumable.has_value());
     CHECK(resumable->run_id == k_good_id);
-    CHECK(pipeline::core::find_latest(run_dir, Phase::CharacterBasic, "2026-11-22")->run_id == k_good_id);
+    CHECK(pipeline::core::find_latest(run_dir, "CHARACTER_BASIC", "2026-11-22")->run_id == k_good_id);
 }
 
 TEST_CASE("a stop sentinel naming something that is not a run id is ignored") {
     const TempDir dir;
     const RunDir run_dir(dir / "run");
     run_dir.create();
-    write_file_atomically(run_dir.stop_sentinel(Phase::OcidLookup), "../../x\n");
-    CHECK(pipeline::core::read_stop_request(run_dir, Phase::OcidLookup).empty());
-    write_file_atomically(run_dir.stop_sentinel(Phase::OcidLookup), std::string(k_good_id) + "\n");
-    CHECK(pipeline::core::read_stop_request(run_dir, Phase::OcidLookup) == k_good_id);
+    write_file_atomically(run_dir.stop_sentinel("OCID_LOOKUP"), "../../x\n");
+    CHECK(pipeline::core::read_stop_request(run_dir, "OCID_LOOKUP").empty());
+    write_file_atomically(run_dir.stop_sentinel("OCID_LOOKUP"), std::string(k_good_id) + "\n");
+    CHECK(pipeline::core::read_stop_request(run_dir, "OCID_LOOKUP") == k_good_id);
 }

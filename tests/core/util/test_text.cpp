@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
 #include "core/util/text.hpp"
 
 using pipeline::core::duration_text;
@@ -21,10 +24,25 @@ TEST_CASE("percent_encode keeps '/' only when asked (S3 keys)") {
     CHECK(percent_encode("a/b", false) == "a%2Fb");
 }
 
-TEST_CASE("trim and to_lower") {
+TEST_CASE("trim, to_lower and to_upper") {
     CHECK(trim("  \t x y \r\n") == "x y");
     CHECK(trim(" \t").empty());
     CHECK(to_lower("Retry-After") == "retry-after");
+    CHECK(pipeline::core::to_upper("item_Equipment-2") == "ITEM_EQUIPMENT-2");
+    CHECK(pipeline::core::to_upper("아델") == "아델"); // ASCII only
+}
+
+TEST_CASE("a phase name is [A-Z][A-Z0-9_]{0,31}: it becomes file names and sink keys") {
+    using pipeline::core::is_phase_name;
+    for (const std::string& good : std::vector<std::string>{"A", "RANKING_FETCH", "CHARACTER_STAT", "STAT_2", "A_", std::string(32, 'Z')}) {
+        CAPTURE(good);
+        CHECK(is_phase_name(good));
+    }
+    for (const std::string& bad : std::vector<std::string>{"", "ranking_fetch", "Ranking", "1STAT", "_STAT", "STAT-2", "STAT 2", "STAT.2",
+                                  "../X", "X/Y", "아델", std::string(33, 'Z'), std::string("A\0B", 3)}) {
+        CAPTURE(bad);
+        CHECK_FALSE(is_phase_name(bad));
+    }
 }
 
 TEST_CASE("duration_text reads as seconds, minutes or hours") {
