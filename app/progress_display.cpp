@@ -76,15 +76,19 @@ std::string ProgressDisplay::render(const Row& row) {
     } else if (have_rate && items_per_second > 0) {
         eta = core::duration_text(static_cast<double>(p.items_total - p.items_done) / items_per_second);
     }
-    char text[256];
-    std::snprintf(text, sizeof text,
-                  "%-15s [%s] %5.1f%%  %llu/%llu items  %llu records  %s req/s  %llu retries  ETA %s",
-                  row.entry.phase.c_str(), bar.c_str(), share * 100,
-                  static_cast<unsigned long long>(p.items_done),
-                  static_cast<unsigned long long>(p.items_total), static_cast<unsigned long long>(p.records),
-                  have_rate ? std::to_string(static_cast<long long>(requests_per_second + 0.5)).c_str()
-                            : "--",
-                  static_cast<unsigned long long>(p.retries), eta.c_str());
+    // In flight against the process's target, and the median answer time: a slow API shows here first.
+    const std::string answer_time = p.requests == 0 ? "--" : std::to_string(p.answer_ms_p50) + " ms";
+    char text[320];
+    std::snprintf(
+        text, sizeof text,
+        "%-15s [%s] %5.1f%%  %llu/%llu items  %llu records  %s req/s  in flight %llu/%llu  answer %s  "
+        "%llu retries  ETA %s",
+        row.entry.phase.c_str(), bar.c_str(), share * 100,
+        static_cast<unsigned long long>(p.items_done), static_cast<unsigned long long>(p.items_total),
+        static_cast<unsigned long long>(p.records),
+        have_rate ? std::to_string(static_cast<long long>(requests_per_second + 0.5)).c_str() : "--",
+        static_cast<unsigned long long>(p.in_flight), static_cast<unsigned long long>(p.in_flight_target),
+        answer_time.c_str(), static_cast<unsigned long long>(p.retries), eta.c_str());
     return text;
 }
 

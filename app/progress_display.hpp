@@ -1,7 +1,7 @@
 #pragma once
 // The live progress block of `run` on a terminal: one line per running phase (items done/total, records,
-// requests/s, retries, ETA), redrawn by a thread of its own a few times a second from a snapshot that the
-// phases' progress callbacks fill.
+// requests/s, requests in flight against the process's target, median answer time, retries, ETA), redrawn by
+// a thread of its own a few times a second from a snapshot that the phases' progress callbacks fill.
 
 #include <chrono>
 #include <condition_variable>

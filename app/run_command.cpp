@@ -15,8 +15,11 @@
 #include "app/progress_display.hpp"
 #include "app/retry_summary.hpp"
 #include "core/fetch/curl_transport.hpp"
+#include "core/fetch/in_flight_budget.hpp"
+#include "core/fetch/transport_pool.hpp"
 #include "core/run/phase_runner.hpp"
 #include "core/state/checkpoint.hpp"
+#include "core/state/pace_file.hpp"
 #include "core/state/slot.hpp"
 #include "core/state/stop_signal.hpp"
 #include "core/util/error.hpp"
@@ -90,9 +93,10 @@ int exit_code_of(const std::vector<core::PhaseOutcome>& outcomes) {
     return static_cast<int>(stopped ? core::ExitCode::Stopped : core::ExitCode::Ok);
 }
 
+// The process's one HTTP transport, which every phase's client of the TransportPool shares (docs/pacing.md).
 std::unique_ptr<core::Transport> make_transport(const core::Config& config, const std::string& api_key) {
     core::CurlTransportOptions transport;
-    transport.max_connections = static_cast<std::size_t>(config.api.concurrency);
+    transport.max_connections = static_cast<std::size_t>(core::in_flight_cap(config.api));
     transport.timeout = std::chrono::milliseconds(config.api.timeout_ms);
     transport.headers = {{"x-nxopen-api-key", api_key}, {"accept", "application/json"}};
     transport.max_body_bytes = static_cast<std::size_t>(config.api.max_body_mb) * 1024 * 1024;
@@ -182,16 +186,23 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
     }
 
     core::StopWatcher watcher(run_dir);
-    core::RateLimiter limiter(config.api.rate_limit_per_sec);
+    // The pace is shared three ways (docs/pacing.md): the key's rate limit by every process of the run
+    // directory (the pace file), the in-flight budget and the connections by every phase of this process.
+    core::RateLimiter limiter(config.api.rate_limit_per_sec, std::make_unique<core::PaceFile>(run_dir));
+    core::InFlightBudget budget(core::InFlightBudget::Settings{
+        static_cast<std::size_t>(config.api.concurrency), config.api.rate_limit_per_sec,
+        static_cast<std::size_t>(config.api.max_connections)});
+    core::TransportPool connections(make_transport(config, api_key));
     core::ItemListCache item_lists;
     core::PhaseEnvironment env;
     env.config = &config;
     env.run_dir = run_dir;
     env.watcher = &watcher;
     env.limiter = &limiter;
+    env.budget = &budget;
     env.item_lists = &item_lists;
     env.make_sink = sinks::sink_factory(config);
-    env.make_transport = [&config, api_key] { return make_transport(config, api_key); };
+    env.make_transport = [&connections] { return connections.client(); };
     // Every phase and process sharing the run directory draws on one budget per key and API-calendar day.
     std::optional<core::DailyQuota> quota;
     if (config.api.daily_quota > 0) {

@@ -268,6 +268,15 @@ void print_detail(const core::RunDir& run_dir, const LedgerEntry& e, const core:
     std::printf("empty answers:   %llu\n", static_cast<unsigned long long>(p.empty));
     std::printf("reused:          %llu (copied from an earlier date's snapshot)\n",
                 static_cast<unsigned long long>(p.reused));
+    if (p.requests > 0) {
+        // The pace (docs/pacing.md): as of the last ledger update of a running phase, the last one of a
+        // finished one.
+        std::printf("in flight:       %llu (the process's target: %llu)\n",
+                    static_cast<unsigned long long>(p.in_flight),
+                    static_cast<unsigned long long>(p.in_flight_target));
+        std::printf("answer time:     %llu ms (median of recent answers)\n",
+                    static_cast<unsigned long long>(p.answer_ms_p50));
+    }
     std::printf("last error:      %s\n", e.error ? e.error->c_str() : "-");
     if (e.state == core::RunState::Stopped || e.state == core::RunState::Failed) {
         std::printf("resume with:     pipeline run %s --date %s --resume\n",

@@ -3,7 +3,7 @@
 # 20 stops (median and max; goal: median under 100 ms). The fake API answers after --latency-ms 20, pipeline runs
 # ITEM_EQUIPMENT at concurrency 32 over thousands of characters and is stopped mid-run (RUNNING, items_done > 0).
 # Binaries: $PIPELINE_BIN / $PIPELINE_FAKE_API, else build/. Environment: BENCH_STOPS (20),
-# BENCH_STOP_CHARACTERS (5000), BENCH_STOP_LATENCY_MS (20), BENCH_CONCURRENCY (32).
+# BENCH_STOP_CHARACTERS (5000), BENCH_STOP_LATENCY_MS (20), BENCH_CONCURRENCY (32, or auto: up to 256 in flight).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=bench/lib.sh
 source "$(dirname "$0")/bench/lib.sh"
@@ -17,7 +17,8 @@ concurrency=${BENCH_CONCURRENCY:-32}
 work=""
 bench_fast_tmpdir work
 bench_log "stop: ITEM_EQUIPMENT over $characters characters, API latency ${latency} ms, concurrency $concurrency, $stops stops"
-bench_start_fake_api "$work" --characters "$characters" --latency-ms "$latency" --threads $((concurrency * 2)) "${BENCH_ITEM_FLAGS[@]}"
+most_in_flight=${concurrency/auto/256}
+bench_start_fake_api "$work" --characters "$characters" --latency-ms "$latency" --threads $((most_in_flight * 2)) "${BENCH_ITEM_FLAGS[@]}"
 config="$work/pipeline.yaml"
 bench_config "$config" "$FAKE_URL" 100000 "$concurrency" $(((characters + 199) / 200))
 bench_prepare_ocids "$config"

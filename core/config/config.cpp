@@ -63,9 +63,9 @@ std::filesystem::path anchored(const std::filesystem::path& value, const std::fi
 
 void read_api(const Reader& r, const YAML::Node& node, ApiConfig& api, const std::filesystem::path& source) {
     r.check_keys(node, "api",
-                 {"base_url", "key_env", "rate_limit_per_sec", "concurrency", "timeout_ms", "max_attempts",
-                  "backoff_base_ms", "backoff_max_ms", "max_reject_share", "daily_quota", "max_wait_s",
-                  "max_body_mb", "ca_file"});
+                 {"base_url", "key_env", "rate_limit_per_sec", "concurrency", "max_connections", "timeout_ms",
+                  "max_attempts", "backoff_base_ms", "backoff_max_ms", "max_reject_share", "daily_quota",
+                  "max_wait_s", "max_body_mb", "ca_file"});
     for (const auto& entry : node) {
         const std::string key = entry.first.as<std::string>();
         const std::string name = "api." + key;
@@ -77,7 +77,18 @@ void read_api(const Reader& r, const YAML::Node& node, ApiConfig& api, const std
         } else if (key == "rate_limit_per_sec") {
             api.rate_limit_per_sec = r.number(v, name, 0.1, 100000);
         } else if (key == "concurrency") {
-            api.concurrency = static_cast<int>(r.integer(v, name, 1, 1024));
+            if (v.IsScalar() && v.Scalar() == "auto") {
+                api.concurrency = k_concurrency_auto;
+            } else {
+                long long value = 0;
+                if (!v.IsScalar() || !YAML::convert<long long>::decode(v, value)) {
+                    r.fail(v, "'" + name + "' must be 'auto' or a whole number" +
+                                  (v.IsScalar() ? ", got '" + v.Scalar() + "'" : std::string()));
+                }
+                api.concurrency = static_cast<int>(r.integer(v, name, 1, 1024));
+            }
+        } else if (key == "max_connections") {
+            api.max_connections = static_cast<int>(r.integer(v, name, 1, 4096));
         } else if (key == "timeout_ms") {
             api.timeout_ms = static_cast<int>(r.integer(v, name, 100, 600000));
         } else if (key == "max_attempts") {
@@ -103,6 +114,21 @@ void read_api(const Reader& r, const YAML::Node& node, ApiConfig& api, const std
             }
         }
     }
+}
+
+// A fixed concurrency above the default connection limit raises it (configs written before the limit
+// existed keep working); above a limit the file sets, it is a contradiction.
+void check_connections(const Reader& r, const YAML::Node& api_node, ApiConfig& api) {
+    if (api.concurrency <= api.max_connections) {
+        return;
+    }
+    if (!api_node["max_connections"].IsDefined()) {
+        api.max_connections = api.concurrency;
+        return;
+    }
+    r.fail(api_node["concurrency"], "'api.concurrency' (" + std::to_string(api.concurrency) +
+                                        ") must not be above 'api.max_connections' (" +
+                                        std::to_string(api.max_connections) + ")");
 }
 
 void read_s3(const Reader& r, const YAML::Node& node, S3Config& s3) {
@@ -215,6 +241,9 @@ Config parse_config(const std::string& text, const std::filesystem::path& source
         } else if (key == "sink") {
             read_sink(r, v, config.sink, source);
         }
+    }
+    if (const YAML::Node api = std::as_const(root)["api"]; api.IsDefined() && api.IsMap()) {
+        check_connections(r, api, config.api);
     }
     if (config.api.backoff_max_ms < config.api.backoff_base_ms) {
         // Point at whichever of the two keys the file sets (a key left at its default has no line).

@@ -28,8 +28,9 @@ std::optional<Compression> parse_compression(std::string_view name);
 struct ApiConfig {
     std::string base_url = "http://127.0.0.1:8080";
     std::string key_env = "NEXON_API_KEY";
-    double rate_limit_per_sec = 500;
-    int concurrency = 32;
+    double rate_limit_per_sec = 500; ///< the key's limit, shared by every process of the run directory
+    int concurrency = 0;       ///< requests in flight for the whole process; k_concurrency_auto: adaptive
+    int max_connections = 256; ///< never more connections (nor requests in flight) than this
     int timeout_ms = 10000;
     int max_attempts = 5;
     int backoff_base_ms = 200;      ///< first retry waits up to this long (full jitter)
@@ -40,6 +41,14 @@ struct ApiConfig {
     int max_body_mb = 16;           ///< a larger answer is cut off and retried
     std::filesystem::path ca_file;  ///< PEM bundle verifying the API's certificate; empty: the system's
 };
+
+/// `api.concurrency: auto`: enough requests in flight to reach the rate limit at the answer times measured.
+inline constexpr int k_concurrency_auto = 0;
+
+/// The most requests the process may have in flight: a fixed api.concurrency, else api.max_connections.
+inline int in_flight_cap(const ApiConfig& api) {
+    return api.concurrency != k_concurrency_auto ? api.concurrency : api.max_connections;
+}
 
 /// The `sink.s3:` section.
 struct S3Config {

@@ -123,6 +123,9 @@ const char* accepted_encodings() {
 struct CurlTransport::Impl {
     CurlTransportOptions options;
     CURLM* multi = nullptr;
+    // TLS sessions shared by the easy handles, so that a new connection resumes a session another one began
+    // (the multi handle already shares connections and DNS). One thread uses them: no lock callbacks.
+    CURLSH* share = nullptr;
     SlistPtr headers;
     // Every Transfer ever created (at most max_connections); those not in the multi are also in idle.
     std::vector<std::unique_ptr<Transfer>> transfers;
@@ -143,6 +146,9 @@ struct CurlTransport::Impl {
         transfer->easy = easy;
         // Set once per handle and kept across transfers; only the URL changes per start().
         curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+        if (share != nullptr) {
+            curl_easy_setopt(easy, CURLOPT_SHARE, share);
+        }
         transfer->max_body = options.max_body_bytes;
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &transfer_body);
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
@@ -252,6 +258,10 @@ CurlTransport::CurlTransport(CurlTransportOptions options) : m_impl(std::make_un
     if (impl.multi == nullptr) {
         throw std::runtime_error("curl_multi_init failed");
     }
+    impl.share = curl_share_init();
+    if (impl.share != nullptr) {
+        curl_share_setopt(impl.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    }
     const auto max_connections = static_cast<long>(impl.max_running());
     curl_multi_setopt(impl.multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_connections);
     // The cache must hold every parallel connection, or idle ones get closed and re-opened.
@@ -266,6 +276,9 @@ CurlTransport::~CurlTransport() {
         curl_easy_cleanup(transfer->easy);
     }
     curl_multi_cleanup(impl.multi);
+    if (impl.share != nullptr) {
+        curl_share_cleanup(impl.share); // after every easy handle that used it
+    }
 }
 
 void CurlTransport::start(std::uint64_t tag, const std::string& url) {

@@ -20,6 +20,7 @@ struct Pending {
     int waits = 0;          ///< answers of a wait class (rate limit, maintenance, not ready)
     milliseconds waited{0}; ///< the total of the waits answers asked for (those, or any with Retry-After)
     steady_clock::time_point due{};
+    steady_clock::time_point sent_at{}; ///< when the request in flight started
 };
 
 struct LaterDue {
@@ -77,14 +78,28 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
         StopFlag& stop;
         ~ClearWaker() { stop.set_waker({}); }
     } clear_waker{m_stop};
+    // Every request holds a slot of the in-flight budget from just before it starts until its answer is in.
+    std::optional<InFlightBudget> own_budget;
+    InFlightBudget& budget = m_settings.budget != nullptr
+                                 ? *m_settings.budget
+                                 : own_budget.emplace(InFlightBudget::Settings{m_settings.concurrency});
+    InFlightBudget::Lease lease(budget, [this] { m_transport.wake(); });
+    bool have_slot = false;
+    AnswerTimes answer_times;
 
     for (;;) {
         steady_clock::time_point wake_at = steady_clock::now() + seconds(1);
-        // Start requests while there is room, stopping at the first boundary after a stop request.
-        while (!m_stop.requested() && in_flight.size() < m_settings.concurrency) {
+        // Start requests while the budget has room, stopping at the first boundary after a stop request.
+        while (!m_stop.requested()) {
             const steady_clock::time_point now = steady_clock::now();
+            const bool retry_due = !retries.empty() && retries.top().due <= now;
+            // A task is drawn only with a slot of the budget in hand: what next() yields may depend on the
+            // answers in flight (an empty page ends a paged phase's pages).
+            if (!held && (retry_due || !source_done) && !have_slot && !(have_slot = lease.take())) {
+                break; // in line for a slot: the budget wakes the transport when one is granted
+            }
             if (!held) {
-                if (!retries.empty() && retries.top().due <= now) {
+                if (retry_due) {
                     held = retries.top();
                     retries.pop();
                 } else if (!source_done) {
@@ -104,7 +119,12 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             // Book a slot, then wait for it: slots are handed out in order, so phases sharing the limiter
             // take turns instead of the busiest poller winning every free slot.
             if (slot == k_no_slot) {
-                slot = m_limiter.reserve(now);
+                const RateLimiter::Booking booking = m_limiter.reserve(now);
+                if (!booking.booked) {
+                    wake_at = std::min(wake_at, booking.at); // a hold: ask again when it ends
+                    break;
+                }
+                slot = booking.at;
             }
             if (slot > now) {
                 wake_at = std::min(wake_at, slot);
@@ -119,11 +139,22 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             const std::uint64_t tag = next_tag++;
             m_transport.start(tag, held->task.url);
             m_counters.requests.fetch_add(1, std::memory_order_relaxed);
+            held->sent_at = now;
             in_flight.emplace(tag, std::move(*held));
             held.reset();
             slot = k_no_slot;
+            have_slot = false;
         }
+        m_counters.in_flight.store(in_flight.size(), std::memory_order_relaxed);
         const bool stopping = m_stop.requested();
+        // A slot is kept only for a request about to start: the others go to the phases that have work.
+        if (have_slot && (stopping || !held)) {
+            lease.give_back();
+            have_slot = false;
+        }
+        if (stopping) {
+            lease.withdraw(); // nothing new starts
+        }
         if (in_flight.empty() && (stopping || (source_done && !held && retries.empty()))) {
             return stopping ? FetchEnd::Stopped : FetchEnd::Finished;
         }
@@ -136,6 +167,15 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             }
             Pending pending = std::move(it->second);
             in_flight.erase(it);
+            lease.give_back();
+            const steady_clock::time_point answered = steady_clock::now();
+            budget.record_answer(answered - pending.sent_at, answered);
+            if (answer_times.add(answered - pending.sent_at, answered)) {
+                m_counters.answer_ms_p50.store(
+                    static_cast<std::uint64_t>((answer_times.median()->count() + 500) / 1000),
+                    std::memory_order_relaxed);
+            }
+            m_counters.in_flight.store(in_flight.size(), std::memory_order_relaxed);
             Classified verdict = m_settings.classify ? m_settings.classify(result, system_clock::now())
                                                      : classify(result, system_clock::now());
             if (verdict.outcome == Outcome::Ok && m_settings.accept_body && !m_settings.accept_body(result.body)) {

@@ -1,5 +1,6 @@
 #pragma once
-// The request loop every phase shares: keeps `concurrency` requests in flight under the rate limit, retries
+// The request loop every phase shares: keeps requests in flight as the process's in-flight budget allows
+// (docs/pacing.md), each sent in a slot of the rate limit, retries
 // with exponential backoff and full jitter, honours Retry-After, and stops starting requests once the phase's
 // stop flag is set. When the API keeps asking to wait past max_wait (whatever the answer), or the call budget
 // says no, it sets the stop flag itself, with the reason (docs/live-api.md).
@@ -13,6 +14,7 @@
 
 #include "core/fetch/backoff.hpp"
 #include "core/fetch/fetch_outcome.hpp"
+#include "core/fetch/in_flight_budget.hpp"
 #include "core/fetch/rate_limiter.hpp"
 #include "core/fetch/retry_class.hpp"
 #include "core/fetch/transport.hpp"
@@ -42,6 +44,8 @@ struct FetchCounters {
     std::atomic<std::uint64_t> requests{0};
     std::atomic<std::uint64_t> retries{0};
     AtomicRetryCounts retries_by_class{}; ///< indexed by RetryClass
+    std::atomic<std::uint64_t> in_flight{0};     ///< requests of this phase in flight now
+    std::atomic<std::uint64_t> answer_ms_p50{0}; ///< median time of this phase's recent answers, ms
 
     /// Counts one retry of `retry_class` (None counts only in `retries`).
     void count_retry(RetryClass retry_class);
@@ -53,6 +57,9 @@ struct FetchCounters {
 
 /// How the fetch loop behaves.
 struct FetchSettings {
+    /// The process's in-flight budget, shared by the phases running side by side; null: a budget of
+    /// `concurrency` of this fetcher's own.
+    InFlightBudget* budget = nullptr;
     std::size_t concurrency = 32;
     int max_attempts = 5;
     std::chrono::milliseconds backoff_base{200};

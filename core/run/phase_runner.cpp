@@ -238,7 +238,8 @@ FetchEnd PhaseRun::fetch_and_write() {
     reuse_earlier_answers();
     std::unique_ptr<Transport> transport = m_env.make_transport();
     FetchSettings settings;
-    settings.concurrency = static_cast<std::size_t>(m_config.api.concurrency);
+    settings.budget = m_env.budget;
+    settings.concurrency = static_cast<std::size_t>(in_flight_cap(m_config.api));
     settings.max_attempts = m_config.api.max_attempts;
     settings.backoff_base = milliseconds(m_config.api.backoff_base_ms);
     settings.backoff_max = milliseconds(m_config.api.backoff_max_ms);
@@ -249,7 +250,8 @@ FetchEnd PhaseRun::fetch_and_write() {
         settings.before_send = [quota] { return quota->take() ? StopReason::None : StopReason::Quota; };
     }
     Fetcher fetcher(*transport, *m_env.limiter, settings, m_stop, m_counters);
-    BoundedQueue<FetchedItem> queue(settings.concurrency * 4, k_queue_bytes);
+    BoundedQueue<FetchedItem> queue((m_env.budget ? m_env.budget->limit() : settings.concurrency) * 4,
+                                    k_queue_bytes);
 
     // The items still to fetch, listed before the network thread starts: the writer thread updates the
     // done set while that thread runs.
@@ -395,6 +397,10 @@ Progress PhaseRun::progress() const {
     p.rejected = m_cp.rejects.size() + m_new_rejects.size();
     p.empty = m_committed.empty + m_open.empty;
     p.reused = m_committed.reused + m_open.reused;
+    p.in_flight = m_counters.in_flight.load(std::memory_order_relaxed);
+    p.in_flight_target =
+        m_env.budget ? m_env.budget->target() : static_cast<std::uint64_t>(in_flight_cap(m_config.api));
+    p.answer_ms_p50 = m_counters.answer_ms_p50.load(std::memory_order_relaxed);
     return p;
 }
 

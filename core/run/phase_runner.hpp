@@ -9,6 +9,7 @@
 #include "core/api/run_state.hpp"
 #include "core/config/config.hpp"
 #include "core/fetch/fetcher.hpp"
+#include "core/fetch/in_flight_budget.hpp"
 #include "core/fetch/rate_limiter.hpp"
 #include "core/fetch/transport.hpp"
 #include "core/run/item_list.hpp"
@@ -26,6 +27,8 @@ struct PhaseEnvironment {
     RunDir run_dir{"."};
     StopWatcher* watcher = nullptr;
     RateLimiter* limiter = nullptr;                            ///< shared: the API's limit is per key
+    /// Shared: the requests in flight of the whole process (null: api.concurrency for this phase alone).
+    InFlightBudget* budget = nullptr;
     std::function<std::unique_ptr<Transport>()> make_transport; ///< one per phase run
     std::function<std::unique_ptr<Sink>()> make_sink;           ///< one per phase run
     ItemListCache* item_lists = nullptr; ///< shared: sibling phases hold one copy of their item list; may be null

@@ -101,7 +101,8 @@ json progress_to_json(const Progress& p) {
     return json{{"items_done", p.items_done}, {"items_total", p.items_total}, {"records", p.records},
                 {"chunks", p.chunks},         {"requests", p.requests},       {"retries", p.retries},
                 {"rejected", p.rejected},     {"empty", p.empty},             {"reused", p.reused},
-                {"retries_by_class", by_class}};
+                {"retries_by_class", by_class}, {"in_flight", p.in_flight},
+                {"in_flight_target", p.in_flight_target}, {"answer_ms_p50", p.answer_ms_p50}};
 }
 
 Progress progress_from_json(const JsonFields& j) {
@@ -115,6 +116,9 @@ Progress progress_from_json(const JsonFields& j) {
     p.rejected = j.uint_or("rejected", 0);
     p.empty = j.uint_or("empty", 0);
     p.reused = j.uint_or("reused", 0);
+    p.in_flight = j.uint_or("in_flight", 0);
+    p.in_flight_target = j.uint_or("in_flight_target", 0);
+    p.answer_ms_p50 = j.uint_or("answer_ms_p50", 0);
     if (const std::optional<JsonFields> by_class = j.optional_object("retries_by_class")) {
         for (const RetryClassInfo& info : k_retry_classes) {
             p.retries_by_class[static_cast<std::size_t>(info.retry_class)] = by_class->uint_or(info.key, 0);

@@ -32,6 +32,10 @@ struct Progress {
     std::uint64_t empty = 0;       ///< committed records whose answer was empty (all fields but date null)
     std::uint64_t reused = 0;      ///< items copied from an earlier date's snapshot instead of fetched (reuse_days)
     RetryCounts retries_by_class{}; ///< indexed by RetryClass; keys and labels in k_retry_classes
+    // Gauges of the pace (docs/pacing.md), as of the latest update: not summed over resumed runs.
+    std::uint64_t in_flight = 0;        ///< this phase's requests in flight
+    std::uint64_t in_flight_target = 0; ///< requests the whole process may have in flight
+    std::uint64_t answer_ms_p50 = 0;    ///< median time of this phase's recent answers, ms
 };
 
 /// A phase's latest run as the ledger records it.
@@ -65,7 +69,8 @@ class JsonFields;
 /// The largest pid a state file may hold (Linux's PID_MAX_LIMIT); a larger or non-integer pid is refused.
 inline constexpr std::uint64_t k_max_pid = 4194304;
 
-/// The "progress" object of docs/contract.md §5 (with "retries_by_class" keyed by k_retry_classes, and "empty").
+/// The "progress" object of docs/contract.md §5 (with "retries_by_class" keyed by k_retry_classes, "empty",
+/// and the pace: "in_flight", "in_flight_target", "answer_ms_p50").
 nlohmann::json progress_to_json(const Progress& progress);
 /// Reads a "progress" object; throws core::Error naming the file and field of a wrong type.
 Progress progress_from_json(const JsonFields& fields);

@@ -32,6 +32,8 @@ class RunDir {
     /// The file name of a phase's stop sentinel ("ITEM_EQUIPMENT.stop").
     static std::string stop_sentinel_name(const std::string& phase);
     std::filesystem::path checkpoints() const { return m_root / "checkpoints"; }
+    /// The pacing state every process of the run directory shares (core/state/pace_file.hpp).
+    std::filesystem::path pace() const { return m_root / "pace"; }
 
   private:
     std::filesystem::path m_root;

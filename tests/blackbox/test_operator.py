@@ -19,7 +19,8 @@ from harness import DATE, PHASES, FakeApi, PipelineTestCase, Workspace, wait_for
 
 TEXT_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (trace|debug|info|warning|error|critical) \S")
 PROGRESS_LINE = re.compile(r"^(RANKING_FETCH|OCID_LOOKUP|CHARACTER_BASIC|ITEM_EQUIPMENT) +\[[#.]{20}\] +\d+\.\d% "
-                           r" \d+/\d+ items  \d+ records  (\d+|--) req/s  \d+ retries  ETA \S+$")
+                           r" \d+/\d+ items  \d+ records  (\d+|--) req/s  in flight \d+/\d+  answer (\d+ ms|--)  "
+                           r"\d+ retries  ETA \S+$")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 RETRY_SUMMARY = re.compile(r"^([A-Z_]+): (\d+) retr(?:y|ies) in the last (\d+) s \((.+)\)$")
 SUMMARY_CLASSES = {"429": "rate_limited", "5xx": "server_error", "data preparing": "data_preparing",

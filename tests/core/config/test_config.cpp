@@ -344,3 +344,39 @@ TEST_CASE("a key that is not a plain name is an error naming the file and the li
     CHECK(message.find("keys under 'api' must be plain names") != std::string::npos);
     CHECK(config_error("? [1, 2]\n: x\n").find("keys must be plain names") != std::string::npos);
 }
+
+TEST_CASE("api.concurrency is auto by default, or a number that caps the process's requests in flight") {
+    using pipeline::core::in_flight_cap;
+    using pipeline::core::k_concurrency_auto;
+    const Config defaults = parse_config("", k_source);
+    CHECK(defaults.api.concurrency == k_concurrency_auto);
+    CHECK(defaults.api.max_connections == 256);
+    CHECK(in_flight_cap(defaults.api) == 256);
+
+    const Config auto_config =
+        parse_config(example_with("concurrency: 32", "concurrency: auto\n  max_connections: 600"), k_source);
+    CHECK(auto_config.api.concurrency == k_concurrency_auto);
+    CHECK(auto_config.api.max_connections == 600);
+    CHECK(in_flight_cap(auto_config.api) == 600);
+
+    const Config fixed = parse_config(k_spec_example, k_source);
+    CHECK(fixed.api.concurrency == 32);
+    CHECK(in_flight_cap(fixed.api) == 32);
+    // Written before max_connections existed: a larger fixed number raises the default limit with it.
+    const Config large = parse_config(example_with("concurrency: 32", "concurrency: 1000"), k_source);
+    CHECK(large.api.max_connections == 1000);
+    CHECK(in_flight_cap(large.api) == 1000);
+}
+
+TEST_CASE("a bad api.concurrency or api.max_connections names the line and the key") {
+    CHECK(config_error(example_with("concurrency: 32", "concurrency: automatic")) ==
+          k_source.string() + ":6: 'api.concurrency' must be 'auto' or a whole number, got 'automatic'");
+    CHECK(config_error(example_with("concurrency: 32", "concurrency: [auto]")) ==
+          k_source.string() + ":6: 'api.concurrency' must be 'auto' or a whole number");
+    CHECK(config_error(example_with("concurrency: 32", "concurrency: 32\n  max_connections: 0")) ==
+          k_source.string() + ":7: 'api.max_connections' must be between 1 and 4096, got 0");
+    CHECK(config_error(example_with("concurrency: 32", "concurrency: 32\n  max_connections: 5000")) ==
+          k_source.string() + ":7: 'api.max_connections' must be between 1 and 4096, got 5000");
+    CHECK(config_error(example_with("concurrency: 32", "concurrency: 64\n  max_connections: 16")) ==
+          k_source.string() + ":6: 'api.concurrency' (64) must not be above 'api.max_connections' (16)");
+}

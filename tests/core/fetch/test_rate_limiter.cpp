@@ -1,17 +1,24 @@
-// RateLimiter on a fake clock: no one-second window over the limit, the long-run rate on target, and the
-// hold and slow-down after a 429.
+// RateLimiter on a fake clock: no one-second window over the limit, the long-run rate on target, the hold and
+// slow-down after a 429, and the state shared by several limiters (as processes share the pace file): the
+// rate shared, a damaged state reset, and nothing booked far ahead.
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "core/fetch/rate_limiter.hpp"
 
 using namespace std::chrono_literals;
+using pipeline::core::PaceState;
+using pipeline::core::PaceStore;
 using pipeline::core::RateLimiter;
 using TimePoint = RateLimiter::TimePoint;
 
@@ -171,7 +178,9 @@ TEST_CASE("reserved slots keep every one-second window within the rate and serve
         // The caller ready first asks first (on a tie, the one served less: the limiter cannot tell them apart).
         const std::size_t caller =
             ready[0] != ready[1] ? (ready[0] < ready[1] ? 0 : 1) : (served[0] <= served[1] ? 0 : 1);
-        const TimePoint slot = limiter.reserve(ready[caller]);
+        const RateLimiter::Booking booking = limiter.reserve(ready[caller]);
+        REQUIRE(booking.booked);
+        const TimePoint slot = booking.at;
         CHECK(slot >= ready[caller]);
         CHECK((sends.empty() || slot >= sends.back()));
         sends.push_back(slot);
@@ -187,5 +196,162 @@ TEST_CASE("reserved slots keep every one-second window within the rate and serve
 TEST_CASE("a reservation during a Retry-After hold lands after the hold") {
     RateLimiter limiter(100);
     limiter.on_rate_limited(k_start, std::chrono::milliseconds(1500));
-    CHECK(limiter.reserve(k_start + 10ms) >= k_start + 1500ms);
+    // More than a second away: nothing is booked, and the answer says when to ask again.
+    const RateLimiter::Booking far = limiter.reserve(k_start + 10ms);
+    CHECK_FALSE(far.booked);
+    CHECK(far.at >= k_start + 1500ms);
+    const RateLimiter::Booking near = limiter.reserve(k_start + 1000ms);
+    CHECK(near.booked);
+    CHECK(near.at >= k_start + 1500ms);
+}
+
+namespace {
+
+// One PaceState that several limiters use, as processes share the pace file (core/state/pace_file.hpp, whose
+// own tests use the file).
+struct SharedState {
+    std::mutex mutex;
+    PaceState state{};
+};
+
+class SharedStore final : public PaceStore {
+  public:
+    explicit SharedStore(SharedState& shared) : m_shared(shared) {}
+    PaceState& lock() override {
+        m_shared.mutex.lock();
+        return m_shared.state;
+    }
+    void unlock() override { m_shared.mutex.unlock(); }
+
+  private:
+    SharedState& m_shared;
+};
+
+std::int64_t ns(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+RateLimiter shared_limiter(SharedState& shared, double rate) {
+    return RateLimiter(rate, std::make_unique<SharedStore>(shared));
+}
+
+// Callers that each book a slot, wait for it and book again, the one ready first asking first; returns every
+// send in time order and how many each caller made.
+struct Sends {
+    std::vector<TimePoint> all;
+    std::vector<std::size_t> per_caller;
+};
+Sends book_in_turn(std::vector<RateLimiter*> callers, TimePoint start, TimePoint end) {
+    Sends sends{{}, std::vector<std::size_t>(callers.size())};
+    std::vector<TimePoint> ready(callers.size(), start);
+    for (;;) {
+        std::size_t caller = 0;
+        for (std::size_t c = 1; c < callers.size(); ++c) {
+            if (ready[c] < ready[caller] ||
+                (ready[c] == ready[caller] && sends.per_caller[c] < sends.per_caller[caller])) {
+                caller = c;
+            }
+        }
+        if (ready[caller] >= end) {
+            return sends;
+        }
+        const RateLimiter::Booking booking = callers[caller]->reserve(ready[caller]);
+        ready[caller] = booking.at;
+        if (booking.booked && booking.at < end) {
+            sends.all.push_back(booking.at);
+            ++sends.per_caller[caller];
+        }
+    }
+}
+
+} // namespace
+
+TEST_CASE("limiters sharing one state (two processes) never exceed the rate together and share it evenly") {
+    constexpr double k_rate = 500;
+    SharedState shared;
+    RateLimiter first = shared_limiter(shared, k_rate);
+    RateLimiter second = shared_limiter(shared, k_rate);
+    const Sends both = book_in_turn({&first, &second}, k_start, k_start + 10s);
+    CHECK(busiest_second(both.all) <= static_cast<std::size_t>(k_rate));
+    CHECK(static_cast<double>(both.all.size()) / 10.0 >= k_rate * 0.97);
+    CHECK(static_cast<double>(both.per_caller[0]) ==
+          doctest::Approx(static_cast<double>(both.per_caller[1])).epsilon(0.02));
+
+    // Greedy callers too, taking whatever is free the moment they ask, alternating.
+    TimePoint now = k_start + 20s;
+    std::vector<TimePoint> greedy;
+    while (now < k_start + 25s) {
+        for (RateLimiter* limiter : {&first, &second}) {
+            if (const std::optional<TimePoint> later = limiter->try_acquire(now)) {
+                now = std::max(now, *later);
+            } else {
+                greedy.push_back(now);
+            }
+        }
+    }
+    CHECK(busiest_second(greedy) <= static_cast<std::size_t>(k_rate));
+    CHECK(static_cast<double>(greedy.size()) / 5.0 >= k_rate * 0.97);
+}
+
+TEST_CASE("one limiter alone on a shared state gets the whole rate") {
+    SharedState shared;
+    RateLimiter alone = shared_limiter(shared, 200);
+    const Sends sends = book_in_turn({&alone}, k_start, k_start + 10s);
+    CHECK(busiest_second(sends.all) <= 200);
+    CHECK(static_cast<double>(sends.all.size()) / 10.0 >= 200 * 0.97);
+}
+
+TEST_CASE("a holder that booked ahead and died blocks nobody for more than a second") {
+    SharedState shared;
+    {
+        RateLimiter killed = shared_limiter(shared, 100);
+        for (int i = 0; i < 10'000; ++i) {
+            killed.reserve(k_start); // a runaway caller: only what lies within a second is booked
+        }
+    } // gone without a word, as a process killed with -9
+    RateLimiter survivor = shared_limiter(shared, 100);
+    const RateLimiter::Booking booking = survivor.reserve(k_start);
+    CHECK(booking.at <= k_start + RateLimiter::k_max_ahead + 20ms);
+    CHECK(survivor.reserve(booking.at).booked);
+}
+
+TEST_CASE("a half-written or impossible shared state is reset, not trusted") {
+    SharedState shared;
+    RateLimiter limiter = shared_limiter(shared, 100);
+    SUBCASE("a writer died mid-update") {
+        shared.state.sequence = 7;
+        shared.state.theoretical_arrival = ns(k_start + 900ms);
+        shared.state.last_slot = ns(k_start + 900ms);
+    }
+    SUBCASE("times an hour ahead (a reboot, or a damaged file)") {
+        shared.state.theoretical_arrival = ns(k_start + 1h);
+        shared.state.hold_until = ns(k_start + 1h);
+    }
+    SUBCASE("fields out of range") {
+        shared.state.slowdown = 42.0;
+        shared.state.head_bucket = -5;
+        std::fill(std::begin(shared.state.buckets), std::end(shared.state.buckets), 0xffffffffU);
+    }
+    const RateLimiter::Booking booking = limiter.reserve(k_start);
+    CHECK(booking.booked);
+    CHECK(booking.at == k_start);
+    CHECK(shared.state.sequence % 2 == 0);
+    CHECK(limiter.current_rate() == doctest::Approx(100));
+}
+
+TEST_CASE("a 429 slows every limiter of the state, and holds the others for at most a second") {
+    SharedState shared;
+    RateLimiter limited = shared_limiter(shared, 100);
+    RateLimiter other = shared_limiter(shared, 100);
+    limited.on_rate_limited(k_start, 5000ms);
+    // The other process waits a second, then goes on at the lowered pace...
+    const RateLimiter::Booking held = other.reserve(k_start);
+    CHECK(held.booked);
+    CHECK(held.at >= k_start + 1s - 1ms);
+    CHECK(held.at <= k_start + 1s);
+    CHECK(other.current_rate() < 100);
+    // ...while the one that got the 429 keeps the whole Retry-After.
+    const RateLimiter::Booking own = limited.reserve(k_start + 2s);
+    CHECK_FALSE(own.booked);
+    CHECK(own.at >= k_start + 5s);
 }
