@@ -31,6 +31,7 @@ METRIC_FAMILIES = {
     "pipeline_phase_stop_requested": {"phase"},
     "pipeline_phase_stop_reason": {"phase", "reason"},
     "pipeline_phase_empty": {"phase"},
+    "pipeline_phase_reused": {"phase"},
     "pipeline_phase_items_done": {"phase"},
     "pipeline_phase_items_planned": {"phase"},
     "pipeline_phase_records": {"phase"},
