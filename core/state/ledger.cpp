@@ -127,9 +127,6 @@ Progress progress_from_json(const JsonFields& j) {
     return p;
 }
 
-Progress progress_from_json(const json& j) {
-    return progress_from_json(JsonFields(j, "progress"));
-}
 
 json entry_to_json(const LedgerEntry& e) {
     return json{{"phase", e.phase},

@@ -74,8 +74,6 @@ inline constexpr std::uint64_t k_max_pid = 4194304;
 nlohmann::json progress_to_json(const Progress& progress);
 /// Reads a "progress" object; throws core::Error naming the file and field of a wrong type.
 Progress progress_from_json(const JsonFields& fields);
-/// As above, for an object without a file (errors name "progress").
-Progress progress_from_json(const nlohmann::json& json);
 
 /// Converts an entry to the JSON object status --json prints (plus extra fields); "stop_reason" is null
 /// unless the state is STOPPED.
