@@ -193,6 +193,9 @@ FetchEnd Fetcher::run(const std::function<std::optional<FetchTask>()>& next,
             case Outcome::Fatal:
                 throw FetchFailure("the API refused the request: " + verdict.message);
             case Outcome::RetryLater: {
+                // Why, for -v (the retry summary of app/retry_summary.cpp counts them by class at info).
+                spdlog::debug("{}: {} (attempt {}): {}", verdict.error_name, pending.task.url, pending.attempt,
+                              verdict.message);
                 const StopReason class_stop = verdict.retry_class == RetryClass::None
                                                   ? StopReason::None
                                                   : retry_class_info(verdict.retry_class).wait_stop;

@@ -1,4 +1,4 @@
-"""Issue: what the live API does that the plain fake never did — long Retry-Afters, maintenance, the daily call
+"""What the live API does that the plain fake never did — long Retry-Afters, maintenance, the daily call
 budget, nameless ranking rows, empty answers, oversized answers and https (docs/live-api.md)."""
 
 import fcntl
