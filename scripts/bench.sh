@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of pipeline. Usage: scripts/bench.sh [throughput|ratelimit|memory|verify|realsize|scale|phases|latency|stop|all]... (default: all =
+# Benchmarks of pipeline. Usage: scripts/bench.sh [throughput|ratelimit|memory|verify|realsize|scale|phases|latency|wire|stop|all]... (default: all =
 # throughput, ratelimit, memory, realsize; stop latency is scripts/bench_stop.sh, also reachable here as `stop`).
 #   throughput  ITEM_EQUIPMENT of 5000 characters from nginx (static dump of the fake API) vs curl --parallel
 #   ratelimit   OCID_LOOKUP against the fake API's --rate-limit N with pipeline at 0.95*N: achieved share, 429s
@@ -8,6 +8,7 @@
 #   realsize    2000 live-sized (~230 KB) answers: pipeline vs curl, zstd -T0, gzip -6; RSS per compression
 #   scale       run all for 200,000 characters (minutes; not part of all)
 #   phases      run all for 200,000 characters, the four phases vs nine configured ones: RSS, request rate
+#   wire        bytes on the wire per live-sized answer, gzip vs none
 #   latency     requests/s at 20, 150, 400 ms answers, concurrency auto vs 32; two processes on one key (not part of all)
 # BENCH_ITEMS=real runs throughput, memory and stop with the live API's ~230 KB answers.
 # Binaries come from $PIPELINE_BIN / $PIPELINE_FAKE_API, else build/. Missing Debian packages (nginx-light, curl,
@@ -18,13 +19,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=bench/lib.sh
 source "$here/bench/lib.sh"
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 benches=()
 for arg in "${@:-all}"; do
   case $arg in
     all) benches+=(throughput ratelimit memory realsize) ;;
-    throughput | ratelimit | memory | verify | realsize | scale | phases | latency | stop) benches+=("$arg") ;;
+    throughput | ratelimit | memory | verify | realsize | scale | phases | latency | wire | stop) benches+=("$arg") ;;
     -h | --help) usage ;;
     *) echo "bench.sh: unknown benchmark '$arg'" >&2; usage ;;
   esac
