@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/snapshot/codec.hpp"
+#include "core/snapshot/part_reader.hpp"
 #include "core/util/error.hpp"
 #include "core/util/json_fields.hpp"
 #include "core/util/run_id.hpp"
@@ -275,16 +276,15 @@ std::optional<Manifest> newest_completed(Sink& sink, const std::string& phase, c
 void for_each_record(Sink& sink, const Manifest& manifest, const std::function<void(std::string_view)>& visit) {
     const std::string prefix = run_prefix(manifest.date, manifest.phase, manifest.run_id);
     for (const ChunkEntry& chunk : manifest.chunks) {
-        const std::string where = sink.describe() + "/" + prefix + chunk.name;
-        const std::optional<std::string> data = sink.get(prefix + chunk.name);
-        if (!data) {
-            throw Error(ExitCode::Failed, where + ": chunk listed in the manifest is missing");
+        // The records of a chunk are visited only once its bytes are known to be the manifest's: the text is
+        // gathered first (one chunk's worth: chunk.records lines).
+        std::string text;
+        const PartRead read = read_part(sink, prefix + chunk.name, chunk, [&text](std::string_view piece) {
+            text += piece;
+        });
+        if (read.problem) {
+            throw Error(ExitCode::Failed, sink.describe() + "/" + prefix + chunk.name + ": " + *read.problem);
         }
-        if (data->size() != chunk.bytes || sha256_hex(*data) != chunk.sha256) {
-            throw Error(ExitCode::Failed, where + ": chunk does not match its manifest entry (size or sha256)");
-        }
-        const std::optional<Compression> compression = compression_of(chunk.name);
-        const std::string text = decompress(compression.value_or(Compression::None), *data, where);
         std::size_t start = 0;
         while (start < text.size()) {
             std::size_t end = text.find('\n', start);

@@ -9,11 +9,12 @@
 #include "core/snapshot/codec.hpp"
 #include "core/util/error.hpp"
 #include "fakes/memory_sink.hpp"
+#include "fakes/reference_codec.hpp"
 
 using pipeline::core::ChunkEntry;
 using pipeline::core::ChunkWriter;
 using pipeline::core::Compression;
-using pipeline::core::decompress;
+using pipeline::tests::decompress;
 using pipeline::core::sha256_hex;
 using pipeline::tests::MemorySink;
 

@@ -11,6 +11,7 @@
 #include "core/snapshot/snapshot.hpp"
 #include "core/util/error.hpp"
 #include "fakes/memory_sink.hpp"
+#include "fakes/reference_codec.hpp"
 #include "fakes/snapshot_builder.hpp"
 
 using pipeline::core::chunk_name;
@@ -194,9 +195,7 @@ TEST_CASE("for_each_record detects a chunk whose bytes differ from its manifest 
         sink.put(key, changed);
     }
     SUBCASE("replaced by another valid chunk of the same records count") {
-        std::unique_ptr<pipeline::core::Compressor> c = pipeline::core::make_compressor(Compression::Gzip);
-        c->add("{\"n\":9}\n{\"n\":8}\n");
-        sink.put(key, c->finish());
+        sink.put(key, pipeline::tests::compress(Compression::Gzip, "{\"n\":9}\n{\"n\":8}\n"));
     }
     SUBCASE("missing") {
         sink.remove(key);

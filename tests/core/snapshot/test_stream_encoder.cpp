@@ -14,12 +14,13 @@
 #include "core/snapshot/stream_encoder.hpp"
 #include "core/util/error.hpp"
 #include "fakes/memory_sink.hpp"
+#include "fakes/reference_codec.hpp"
 #include "sinks/local/local_sink.hpp"
 
 using pipeline::core::ChunkEntry;
 using pipeline::core::ChunkWriter;
 using pipeline::core::Compression;
-using pipeline::core::decompress;
+using pipeline::tests::decompress;
 using pipeline::core::sha256_hex;
 using pipeline::tests::MemorySink;
 

@@ -9,6 +9,7 @@
 #include "core/snapshot/decompressor.hpp"
 #include "core/snapshot/verify.hpp"
 #include "fakes/memory_sink.hpp"
+#include "fakes/reference_codec.hpp"
 #include "fakes/snapshot_builder.hpp"
 
 using namespace pipeline;
@@ -29,9 +30,7 @@ std::string decompress_bytewise(Compression compression, const std::string& data
 }
 
 std::string compress(Compression compression, const std::string& text) {
-    const auto compressor = core::make_compressor(compression);
-    compressor->add(text);
-    return compressor->finish();
+    return pipeline::tests::compress(compression, text);
 }
 
 tests::SnapshotSpec spec_of(Compression compression) {
