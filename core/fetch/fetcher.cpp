@@ -85,42 +85,42 @@ class FetchLoop {
     void take_answers(steady_clock::time_point wake_at);
 
   private:
-    enum class Draw { Ready, NoSlot, Nothing };
+    enum class Draw { Ready, NoPlace, Nothing };
     Draw draw(steady_clock::time_point now);
     void handle(TransportResult& result);
     void retry_later(Pending pending, const Classified& verdict);
 
-    static constexpr steady_clock::time_point k_no_slot = steady_clock::time_point::min();
+    static constexpr steady_clock::time_point k_not_booked = steady_clock::time_point::min();
     Transport& m_transport;
     RateLimiter& m_limiter;
     const FetchSettings& m_settings;
     StopFlag& m_stop;
     FetchCounters& m_counters;
     Backoff& m_backoff;
-    InFlightBudget& m_budget; // every request holds a slot of it from just before it starts until its answer
+    InFlightBudget& m_budget; // every request holds a place in it from just before it starts until its answer
     InFlightBudget::Lease m_lease;
     const std::function<std::optional<FetchTask>()>& m_next;
     const std::function<void(FetchedItem&&)>& m_deliver;
     std::priority_queue<Pending, std::vector<Pending>, LaterDue> m_retries;
     std::unordered_map<std::uint64_t, Pending> m_in_flight;
     std::optional<Pending> m_held;                  // a request that waits for the rate limiter
-    steady_clock::time_point m_send_at = k_no_slot; // the send time booked for it
-    bool m_have_slot = false;                       // a slot of the budget in hand
+    steady_clock::time_point m_send_at = k_not_booked; // the send time booked for it
+    bool m_have_place = false;                       // a place of the budget in hand
     bool m_source_done = false;
     std::uint64_t m_next_tag = 1;
     AnswerTimes m_answer_times;
 };
 
 // Takes the next request to start into m_held: a retry that is due, else a new task. A task is drawn only with
-// a slot of the budget in hand: what next() yields may depend on the answers in flight (an empty page ends a
+// a place of the budget in hand: what next() yields may depend on the answers in flight (an empty page ends a
 // paged phase's pages).
 FetchLoop::Draw FetchLoop::draw(steady_clock::time_point now) {
     if (m_held) {
         return Draw::Ready;
     }
     const bool retry_due = !m_retries.empty() && m_retries.top().due <= now;
-    if ((retry_due || !m_source_done) && !m_have_slot && !(m_have_slot = m_lease.take())) {
-        return Draw::NoSlot; // in line for a slot: the budget wakes the transport when one is granted
+    if ((retry_due || !m_source_done) && !m_have_place && !(m_have_place = m_lease.take())) {
+        return Draw::NoPlace; // in line for a place: the budget wakes the transport when one is granted
     }
     if (retry_due) {
         m_held = m_retries.top();
@@ -140,7 +140,7 @@ steady_clock::time_point FetchLoop::start_requests() {
     while (!m_stop.requested()) {
         const steady_clock::time_point now = steady_clock::now();
         const Draw drawn = draw(now);
-        if (drawn == Draw::NoSlot) {
+        if (drawn == Draw::NoPlace) {
             break;
         }
         if (drawn == Draw::Nothing) {
@@ -151,7 +151,7 @@ steady_clock::time_point FetchLoop::start_requests() {
         }
         // Book a send time, then wait for it: times are handed out in order, so phases sharing the limiter
         // take turns instead of the busiest poller winning every free one.
-        if (m_send_at == k_no_slot) {
+        if (m_send_at == k_not_booked) {
             const RateLimiter::Booking booking = m_limiter.reserve(now);
             if (!booking.booked) {
                 wake_at = std::min(wake_at, booking.at); // a hold: ask again when it ends
@@ -175,8 +175,8 @@ steady_clock::time_point FetchLoop::start_requests() {
         m_held->sent_at = now;
         m_in_flight.emplace(tag, std::move(*m_held));
         m_held.reset();
-        m_send_at = k_no_slot;
-        m_have_slot = false;
+        m_send_at = k_not_booked;
+        m_have_place = false;
     }
     m_counters.in_flight.store(m_in_flight.size(), std::memory_order_relaxed);
     return wake_at;
@@ -184,10 +184,10 @@ steady_clock::time_point FetchLoop::start_requests() {
 
 bool FetchLoop::settle() {
     const bool stopping = m_stop.requested();
-    // A slot is kept only for a request about to start: the others go to the phases that have work.
-    if (m_have_slot && (stopping || !m_held)) {
+    // A place is kept only for a request about to start: the others go to the phases that have work.
+    if (m_have_place && (stopping || !m_held)) {
         m_lease.give_back();
-        m_have_slot = false;
+        m_have_place = false;
     }
     if (stopping) {
         m_lease.withdraw(); // nothing new starts
@@ -280,7 +280,7 @@ void FetchLoop::retry_later(Pending pending, const Classified& verdict) {
     }
     if (verdict.retry_class == RetryClass::RateLimited) {
         m_limiter.on_rate_limited(steady_clock::now(), verdict.retry_after);
-        m_send_at = k_no_slot; // booked before the 429: book again behind the hold
+        m_send_at = k_not_booked; // booked before the 429: book again behind the hold
     }
     m_counters.count_retry(verdict.retry_class);
     pending.due = steady_clock::now() + delay;

@@ -1,6 +1,6 @@
 #pragma once
 // The request loop every phase shares: keeps requests in flight as the process's in-flight budget allows
-// (docs/pacing.md), each sent in a slot of the rate limit, retries
+// (docs/pacing.md), each sent at a time the rate limit books, retries
 // with exponential backoff and full jitter, honours Retry-After, and stops starting requests once the phase's
 // stop flag is set. When the API keeps asking to wait past max_wait (whatever the answer), or the call budget
 // says no, it sets the stop flag itself, with the reason (docs/live-api.md).

@@ -9,7 +9,7 @@ using namespace std::chrono;
 
 namespace {
 // Little's law gives the mean number in flight at a steady rate; answer times spread around their median, and
-// a request also holds its slot while it waits for its send slot, hence the headroom.
+// a request also holds its place while it waits for its send time, hence the headroom.
 constexpr double k_headroom = 1.25;
 constexpr std::size_t k_extra = 4;
 // Before any answer: a guess that suits the live API (tens to a few hundred milliseconds).
@@ -65,7 +65,7 @@ void InFlightBudget::record_answer(nanoseconds answer_time, TimePoint now) {
     const std::size_t target = target_for(*m_times.median());
     if (target != m_target.load(std::memory_order_relaxed)) {
         m_target.store(target, std::memory_order_relaxed);
-        grant_locked(); // a higher target frees slots at once; a lower one lets answers drain the excess
+        grant_locked(); // a higher target frees places at once; a lower one lets answers drain the excess
     }
 }
 
@@ -103,7 +103,7 @@ bool InFlightBudget::Lease::take() {
         --m_granted;
         return true;
     }
-    // Nobody may jump the line: a free slot goes to whoever waits first.
+    // Nobody may jump the line: a free place goes to whoever waits first.
     if (!m_waiting && m_budget.m_waiting.empty() && m_budget.m_in_use < m_budget.target()) {
         ++m_budget.m_in_use;
         ++m_held;

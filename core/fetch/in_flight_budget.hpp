@@ -37,8 +37,8 @@ class AnswerTimes {
     std::optional<std::chrono::microseconds> m_median;
 };
 
-/// The process's in-flight budget. Thread-safe: every phase's fetcher draws a slot (through its Lease) before
-/// it starts a request and gives it back when the answer is in. Slots go to waiting fetchers in the order
+/// The process's in-flight budget. Thread-safe: every phase's fetcher draws a place (through its Lease) before
+/// it starts a request and gives it back when the answer is in. Places go to waiting fetchers in the order
 /// they asked, so phases running side by side share the budget evenly.
 class InFlightBudget {
   public:
@@ -47,7 +47,7 @@ class InFlightBudget {
 
     /// What the budget aims at.
     struct Settings {
-        std::size_t concurrency = 0;       ///< a fixed number of slots; 0: auto
+        std::size_t concurrency = 0;       ///< a fixed number of places; 0: auto
         double rate_per_sec = 0;           ///< auto: the rate to reach
         std::size_t max_connections = 256; ///< auto: never above
     };
@@ -58,29 +58,29 @@ class InFlightBudget {
     InFlightBudget& operator=(const InFlightBudget&) = delete;
 
     /// One fetcher's hold on the budget. take() and give_back() are called from the fetcher's thread; `wake`
-    /// is called (from whichever thread frees a slot, under the budget's lock: it must not call back into
-    /// the budget) when a slot is granted to this lease while it waits.
+    /// is called (from whichever thread frees a place, under the budget's lock: it must not call back into
+    /// the budget) when a place is granted to this lease while it waits.
     class Lease {
       public:
         Lease(InFlightBudget& budget, std::function<void()> wake);
-        /// Gives back every slot it holds and leaves the line.
+        /// Gives back every place it holds and leaves the line.
         ~Lease();
         Lease(const Lease&) = delete;
         Lease& operator=(const Lease&) = delete;
 
-        /// Takes one slot: true when one is free now or was granted while waiting; otherwise false, and the
-        /// lease joins the line (once) until wake() says a slot was granted.
+        /// Takes one place: true when one is free now or was granted while waiting; otherwise false, and the
+        /// lease joins the line (once) until wake() says a place was granted.
         bool take();
-        /// Gives one taken slot back (the request ended, or it was never started).
+        /// Gives one taken place back (the request ended, or it was never started).
         void give_back();
-        /// Leaves the line and gives back a slot granted but not taken (the fetcher is stopping).
+        /// Leaves the line and gives back a place granted but not taken (the fetcher is stopping).
         void withdraw();
 
       private:
         friend class InFlightBudget;
         InFlightBudget& m_budget;
         std::function<void()> m_wake;
-        std::size_t m_held = 0;    ///< slots counted against the budget for this lease
+        std::size_t m_held = 0;    ///< places counted against the budget for this lease
         std::size_t m_granted = 0; ///< of those, granted while waiting and not taken yet
         bool m_waiting = false;
     };
@@ -91,7 +91,7 @@ class InFlightBudget {
 
     /// Requests the process may have in flight now.
     std::size_t target() const { return m_target.load(std::memory_order_relaxed); }
-    /// Slots taken now, across every lease.
+    /// Places taken now, across every lease.
     std::size_t in_use() const;
     /// The most the target can ever be (the fixed number, or max_connections): bounds queues sized by it.
     std::size_t limit() const { return m_max; }
@@ -101,7 +101,7 @@ class InFlightBudget {
     std::size_t target_for(std::chrono::microseconds median) const;
 
   private:
-    void grant_locked(); ///< hands free slots to waiting leases, first come first served
+    void grant_locked(); ///< hands free places to waiting leases, first come first served
 
     mutable std::mutex m_mutex;
     double m_rate;     ///< 0: fixed

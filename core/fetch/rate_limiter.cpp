@@ -107,11 +107,11 @@ void RateLimiter::check(PaceState& state, std::int64_t now) const {
     if ((state.sequence & 1U) != 0) {
         problem = "an update was cut short (a process died while writing)";
     } else if (state.theoretical_arrival > now + k_max_ahead_ns + slowest_interval + k_slack_ns ||
-               state.last_slot > now + k_max_ahead_ns + k_slack_ns ||
+               state.last_send > now + k_max_ahead_ns + k_slack_ns ||
                state.hold_until > now + k_max_ahead_ns + k_slack_ns || state.slowed_at > now + k_slack_ns) {
         problem = "times lie further ahead than pipeline ever books (a reboot, or a damaged file)";
     } else if (!(state.slowdown >= 0 && state.slowdown <= 1 - k_min_share) ||
-               state.head_bucket != bucket_of(state.last_slot)) {
+               state.head_bucket != bucket_of(state.last_send)) {
         problem = "fields out of range";
     }
     if (problem == nullptr) {
@@ -123,7 +123,7 @@ void RateLimiter::check(PaceState& state, std::int64_t now) const {
     std::atomic_signal_fence(std::memory_order_seq_cst);
     state.theoretical_arrival = 0;
     state.hold_until = 0;
-    state.last_slot = 0;
+    state.last_send = 0;
     state.slowed_at = 0;
     state.slowdown = 0;
     state.head_bucket = 0;
@@ -132,13 +132,13 @@ void RateLimiter::check(PaceState& state, std::int64_t now) const {
     state.sequence = sequence + 1;
 }
 
-std::int64_t RateLimiter::next_slot(const PaceState& state, std::int64_t now) const {
-    std::int64_t slot =
+std::int64_t RateLimiter::next_send(const PaceState& state, std::int64_t now) const {
+    std::int64_t at =
         std::max({now, m_local_hold, state.hold_until, state.theoretical_arrival - m_tolerance_ns,
-                  state.last_slot}); // never before a slot already booked: sends stay in order
-    // The window: the sends booked in the second (and margin) up to the slot, counted per millisecond. The
+                  state.last_send}); // never before a send time already booked: sends stay in order
+    // The window: the sends booked in the second (and margin) up to the send time, counted per millisecond. The
     // span counted reaches further back than a second, so the cap holds in every window of a second.
-    std::int64_t k = bucket_of(slot);
+    std::int64_t k = bucket_of(at);
     std::uint64_t in_window = 0;
     for (std::int64_t b = k - k_window_buckets; b <= k; ++b) {
         in_window += bucket_count(state, b);
@@ -148,13 +148,13 @@ std::int64_t RateLimiter::next_slot(const PaceState& state, std::int64_t now) co
         in_window -= bucket_count(state, k - k_window_buckets);
         ++k;
         in_window += bucket_count(state, k);
-        slot = std::max(slot, k * k_bucket_ns);
+        at = std::max(at, k * k_bucket_ns);
     }
-    return slot;
+    return at;
 }
 
-void RateLimiter::book(PaceState& state, std::int64_t slot) const {
-    const std::int64_t k = bucket_of(slot);
+void RateLimiter::book(PaceState& state, std::int64_t at) const {
+    const std::int64_t k = bucket_of(at);
     if (k > state.head_bucket) {
         const std::int64_t cleared = std::min(k - state.head_bucket, k_ring);
         for (std::int64_t i = 1; i <= cleared; ++i) {
@@ -163,10 +163,10 @@ void RateLimiter::book(PaceState& state, std::int64_t slot) const {
         state.head_bucket = k;
     }
     ++state.buckets[static_cast<std::size_t>(k & (k_ring - 1))];
-    state.last_slot = std::max(state.last_slot, slot);
-    state.head_bucket = bucket_of(state.last_slot);
+    state.last_send = std::max(state.last_send, at);
+    state.head_bucket = bucket_of(state.last_send);
     state.theoretical_arrival =
-        std::max(state.theoretical_arrival, slot) + interval_ns(m_rate * share_at(state, slot));
+        std::max(state.theoretical_arrival, at) + interval_ns(m_rate * share_at(state, at));
 }
 
 std::optional<RateLimiter::TimePoint> RateLimiter::try_acquire(TimePoint now) {
@@ -174,9 +174,9 @@ std::optional<RateLimiter::TimePoint> RateLimiter::try_acquire(TimePoint now) {
     const std::int64_t t = to_ns(now);
     m_last_now = std::max(m_last_now, t);
     check(locked.state(), t);
-    const std::int64_t slot = next_slot(locked.state(), t);
-    if (slot > t) {
-        return from_ns(slot);
+    const std::int64_t at = next_send(locked.state(), t);
+    if (at > t) {
+        return from_ns(at);
     }
     locked.begin_update();
     book(locked.state(), t);
@@ -189,14 +189,14 @@ RateLimiter::Booking RateLimiter::reserve(TimePoint now) {
     const std::int64_t t = to_ns(now);
     m_last_now = std::max(m_last_now, t);
     check(locked.state(), t);
-    const std::int64_t slot = next_slot(locked.state(), t);
-    if (slot - t > k_max_ahead_ns) {
-        return Booking{from_ns(slot), false};
+    const std::int64_t at = next_send(locked.state(), t);
+    if (at - t > k_max_ahead_ns) {
+        return Booking{from_ns(at), false};
     }
     locked.begin_update();
-    book(locked.state(), slot);
+    book(locked.state(), at);
     locked.end_update();
-    return Booking{from_ns(slot), true};
+    return Booking{from_ns(at), true};
 }
 
 void RateLimiter::on_rate_limited(TimePoint now, std::optional<milliseconds> retry_after) {

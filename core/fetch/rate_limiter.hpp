@@ -27,10 +27,10 @@ struct PaceState {
     std::uint64_t sequence; ///< odd while an update is under way: a writer killed mid-update leaves it odd
     std::int64_t theoretical_arrival; ///< GCRA: when the next send is due at the pace in force
     std::int64_t hold_until;          ///< no send before this (a 429's Retry-After, at most a second of it)
-    std::int64_t last_slot;           ///< the latest send booked: slots are booked in time order
+    std::int64_t last_send;           ///< the latest send booked: sends are booked in time order
     std::int64_t slowed_at;           ///< when the last 429 lowered the pace
     double slowdown;                  ///< the share of the rate that 429 took away (0: full pace)
-    std::int64_t head_bucket;         ///< the millisecond of last_slot: the newest bucket of the ring
+    std::int64_t head_bucket;         ///< the millisecond of last_send: the newest bucket of the ring
     std::uint32_t buckets[k_buckets]; ///< sends booked per millisecond, indexed by millisecond % k_buckets
 };
 static_assert(std::is_trivially_copyable_v<PaceState> && std::is_standard_layout_v<PaceState>);
@@ -64,11 +64,11 @@ class RateLimiter {
     using Clock = std::chrono::steady_clock;
     using TimePoint = Clock::time_point;
 
-    /// No slot is booked more than this after the time it is asked for, and no 429 holds other processes
+    /// No send time is booked more than this after the time it is asked for, and no 429 holds other processes
     /// back for longer: a process killed at any point leaves nothing that slows the others for longer.
     static constexpr std::chrono::milliseconds k_max_ahead{1000};
 
-    /// What reserve() gives: a booked slot, or (booked false) the time at which to ask again.
+    /// What reserve() gives: a booked send time, or (booked false) the time at which to ask again.
     struct Booking {
         TimePoint at;
         bool booked = false;
@@ -80,13 +80,13 @@ class RateLimiter {
     /// As above, with the state in `store` (shared with whoever else uses it).
     RateLimiter(double rate_per_sec, std::unique_ptr<PaceStore> store, int burst = 0);
 
-    /// Takes one send slot at `now` when the limit allows (returns nullopt); otherwise returns the earliest
-    /// time at which a slot may be free, and takes nothing.
+    /// Takes one send time at `now` when the limit allows (returns nullopt); otherwise returns the earliest
+    /// time at which a send time may be free, and takes nothing.
     std::optional<TimePoint> try_acquire(TimePoint now);
 
-    /// Books the next send slot and returns its time (now or later): callers are served in the order they
-    /// ask, so phases and processes sharing the limit get equal shares. The slot is taken whether or not it
-    /// is used. A slot more than k_max_ahead away (a Retry-After hold) is not booked: ask again at its time.
+    /// Books the next send time and returns its time (now or later): callers are served in the order they
+    /// ask, so phases and processes sharing the limit get equal shares. The send time is taken whether or not it
+    /// is used. A send time more than k_max_ahead away (a Retry-After hold) is not booked: ask again at its time.
     Booking reserve(TimePoint now);
 
     /// The API answered 429: hold every send of this process until now + retry_after (if given; the other
@@ -101,10 +101,10 @@ class RateLimiter {
     class Locked;
 
     double share_at(const PaceState& state, std::int64_t now) const; ///< of the rate, after recovery
-    std::int64_t next_slot(const PaceState& state,
-                           std::int64_t now) const; ///< the earliest slot under every limit
+    std::int64_t next_send(const PaceState& state,
+                           std::int64_t now) const; ///< the earliest send time under every limit
     void book(PaceState& state,
-              std::int64_t slot) const; ///< records a send at slot (slots come in time order)
+              std::int64_t at) const; ///< records a send at `at` (send times come in time order)
     void check(PaceState& state, std::int64_t now) const; ///< resets a state that cannot be right
 
     double m_rate;

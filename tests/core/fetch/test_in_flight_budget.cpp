@@ -1,4 +1,4 @@
-// The in-flight budget: never more slots taken than the target, slots handed to waiting fetchers in the order
+// The in-flight budget: never more places taken than the target, places handed to waiting fetchers in the order
 // they asked (fair between phases), the auto target following the measured answer times, and two fetchers on
 // one budget staying within it together.
 
@@ -39,7 +39,7 @@ Clock::time_point feed(InFlightBudget& budget, std::chrono::milliseconds answer_
 
 } // namespace
 
-TEST_CASE("a fixed budget never lets more slots be taken than it has") {
+TEST_CASE("a fixed budget never lets more places be taken than it has") {
     InFlightBudget budget(InFlightBudget::Settings{3});
     int wakes = 0;
     Lease lease(budget, [&] { ++wakes; });
@@ -49,7 +49,7 @@ TEST_CASE("a fixed budget never lets more slots be taken than it has") {
     CHECK_FALSE(lease.take());
     CHECK(budget.in_use() == 3);
     CHECK(budget.target() == 3);
-    lease.give_back(); // the lease waits in line: the slot goes to it
+    lease.give_back(); // the lease waits in line: the place goes to it
     CHECK(wakes == 1);
     CHECK(budget.in_use() == 3);
     CHECK(lease.take());
@@ -59,7 +59,7 @@ TEST_CASE("a fixed budget never lets more slots be taken than it has") {
     CHECK(budget.target() == 3);
 }
 
-TEST_CASE("waiting leases get freed slots in the order they asked, so two phases share evenly") {
+TEST_CASE("waiting leases get freed places in the order they asked, so two phases share evenly") {
     InFlightBudget budget(InFlightBudget::Settings{4});
     std::array<int, 2> wakes{};
     Lease first(budget, [&] { ++wakes[0]; });
@@ -71,7 +71,7 @@ TEST_CASE("waiting leases get freed slots in the order they asked, so two phases
     }
     CHECK(held[0] == 4);
     CHECK_FALSE(second.take());
-    // Every answer frees a slot; each phase asks again as soon as it can. Over many answers each gets half.
+    // Every answer frees a place; each phase asks again as soon as it can. Over many answers each gets half.
     std::array<int, 2> started{};
     for (int answer = 0; answer < 1000; ++answer) {
         const std::size_t done = held[0] >= held[1] ? 0 : 1; // the busier phase's request answers
@@ -92,7 +92,7 @@ TEST_CASE("waiting leases get freed slots in the order they asked, so two phases
     CHECK(wakes[1] > 0);
 }
 
-TEST_CASE("a lease that goes away gives back its slots and leaves the line") {
+TEST_CASE("a lease that goes away gives back its places and leaves the line") {
     InFlightBudget budget(InFlightBudget::Settings{2});
     int woken = 0;
     Lease waiting(budget, [&] { ++woken; });
@@ -103,13 +103,13 @@ TEST_CASE("a lease that goes away gives back its slots and leaves the line") {
         CHECK_FALSE(waiting.take());
         Lease also_waiting(budget, {});
         CHECK_FALSE(also_waiting.take());
-    } // both go: the slots of the first reach `waiting`, the second's place in line is dropped
+    } // both go: the places of the first reach `waiting`, the second's place in line is dropped
     CHECK(woken == 1);
     CHECK(waiting.take());
     CHECK(waiting.take());
     CHECK(budget.in_use() == 2);
     waiting.withdraw();
-    CHECK(budget.in_use() == 2); // withdraw returns only slots granted and not taken
+    CHECK(budget.in_use() == 2); // withdraw returns only places granted and not taken
 }
 
 TEST_CASE("auto keeps rate x answer time in flight, with headroom, and follows the answer times") {
@@ -145,7 +145,7 @@ TEST_CASE("the auto target is recomputed every 100 answers or 250 ms, whichever 
     CHECK(budget.target() == 29); // the median of {1000, 200, 200, 200}: 200 ms -> 25 + 4
 }
 
-TEST_CASE("a higher target hands its new slots to waiting leases at once") {
+TEST_CASE("a higher target hands its new places to waiting leases at once") {
     InFlightBudget budget(InFlightBudget::Settings{0, 100, 64});
     Clock::time_point now = feed(budget, 10ms, 200, k_start); // 100 x 0.01 x 1.25 -> 2, + 4 = 6
     REQUIRE(budget.target() == 6);

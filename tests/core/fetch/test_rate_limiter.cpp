@@ -167,10 +167,10 @@ TEST_CASE("a later, shorter Retry-After does not cut an earlier hold short") {
     CHECK(*later >= k_start + 5s);
 }
 
-TEST_CASE("reserved slots keep every one-second window within the rate and serve callers in turn") {
+TEST_CASE("reserved send times keep every one-second window within the rate and serve callers in turn") {
     constexpr double k_rate = 200;
     RateLimiter limiter(k_rate);
-    // Two callers each book a slot, wait for it, and book again: neither can get ahead of the other.
+    // Two callers each book a send time, wait for it, and book again: neither can get ahead of the other.
     std::vector<TimePoint> sends;
     std::array<std::size_t, 2> served{};
     std::array<TimePoint, 2> ready{k_start, k_start};
@@ -180,11 +180,11 @@ TEST_CASE("reserved slots keep every one-second window within the rate and serve
             ready[0] != ready[1] ? (ready[0] < ready[1] ? 0 : 1) : (served[0] <= served[1] ? 0 : 1);
         const RateLimiter::Booking booking = limiter.reserve(ready[caller]);
         REQUIRE(booking.booked);
-        const TimePoint slot = booking.at;
-        CHECK(slot >= ready[caller]);
-        CHECK((sends.empty() || slot >= sends.back()));
-        sends.push_back(slot);
-        ready[caller] = slot;
+        const TimePoint at = booking.at;
+        CHECK(at >= ready[caller]);
+        CHECK((sends.empty() || at >= sends.back()));
+        sends.push_back(at);
+        ready[caller] = at;
         ++served[caller];
     }
     CHECK(busiest_second(sends) <= static_cast<std::size_t>(k_rate));
@@ -235,7 +235,7 @@ RateLimiter shared_limiter(SharedState& shared, double rate) {
     return RateLimiter(rate, std::make_unique<SharedStore>(shared));
 }
 
-// Callers that each book a slot, wait for it and book again, the one ready first asking first; returns every
+// Callers that each book a send time, wait for it and book again, the one ready first asking first; returns every
 // send in time order and how many each caller made.
 struct Sends {
     std::vector<TimePoint> all;
@@ -321,7 +321,7 @@ TEST_CASE("a half-written or impossible shared state is reset, not trusted") {
     SUBCASE("a writer died mid-update") {
         shared.state.sequence = 7;
         shared.state.theoretical_arrival = ns(k_start + 900ms);
-        shared.state.last_slot = ns(k_start + 900ms);
+        shared.state.last_send = ns(k_start + 900ms);
     }
     SUBCASE("times an hour ahead (a reboot, or a damaged file)") {
         shared.state.theoretical_arrival = ns(k_start + 1h);
