@@ -53,6 +53,7 @@ class PhaseRun {
     FetchEnd fetch_and_write();
     PhaseOutcome finish(RunState state, std::optional<std::string> error);
     void commit_chunk();
+    void commit_if_full(); // commits the open chunk once it holds chunk.records records
 
   private:
     void accept(FetchedItem&& fetched);
@@ -112,7 +113,7 @@ void PhaseRun::begin(bool resume) {
     if (resume) {
         std::optional<Checkpoint> found = find_resumable(m_env.run_dir, m_phase, m_date);
         if (!found) {
-            throw usage_error("nothing to resume: no STOPPED or FAILED run of " + std::string(m_phase) +
+            throw usage_error("nothing to resume: no STOPPED or FAILED run of " + m_phase +
                               " for " + m_date + " (start a new one without --resume)");
         }
         m_cp = std::move(*found);
@@ -173,7 +174,7 @@ void PhaseRun::open_upstream() {
         }
     }
     // Temporaries left by killed runs of this phase and date (this run's folder included).
-    m_sink->clean_temporaries(m_date + "/" + std::string(m_phase) + "/");
+    m_sink->clean_temporaries(m_date + "/" + m_phase + "/");
     m_writer = std::make_unique<ChunkWriter>(*m_sink, prefix(), m_cp.compression, m_cp.chunks.size() + 1,
                                              compression_threads(m_config.sink.compression_threads));
     save_checkpoint(m_env.run_dir, m_cp);
@@ -224,10 +225,7 @@ void PhaseRun::reuse_earlier_answers() {
                                                          m_writer->add(record);
                                                          m_chunk_items.push_back(item);
                                                          ++m_open.reused;
-                                                         if (m_writer->buffered() >=
-                                                             static_cast<std::uint64_t>(m_config.chunk_records)) {
-                                                             commit_chunk();
-                                                         }
+                                                         commit_if_full();
                                                      });
     commit_chunk();
     spdlog::info("{}: {} items copied from the snapshots of the last {} days instead of fetched", m_phase, reused,
@@ -335,6 +333,10 @@ void PhaseRun::accept(FetchedItem&& fetched) {
         }
         m_chunk_items.push_back(fetched.index);
     }
+    commit_if_full();
+}
+
+void PhaseRun::commit_if_full() {
     if (m_writer->buffered() >= static_cast<std::uint64_t>(m_config.chunk_records)) {
         commit_chunk();
     }

@@ -138,6 +138,25 @@ Manifest manifest_from_json(const json& j, const std::string& where) {
     return m;
 }
 
+namespace {
+
+// The manifest stored at `key`, parsed and validated (manifest_from_json); nullopt when there is none. Text that
+// is not JSON is an error naming the key and saying `not_json`.
+std::optional<Manifest> load_manifest(Sink& sink, const std::string& key, const std::string& not_json) {
+    const std::string where = sink.describe() + "/" + key;
+    const std::optional<std::string> text = sink.get(key);
+    if (!text) {
+        return std::nullopt;
+    }
+    const json j = json::parse(*text, nullptr, false);
+    if (j.is_discarded()) {
+        throw Error(ExitCode::Failed, where + ": " + not_json);
+    }
+    return manifest_from_json(j, where);
+}
+
+} // namespace
+
 std::optional<Manifest> read_manifest(Sink& sink, const std::string& phase, const std::string& date, const std::string& run_id) {
     if (!is_run_id(run_id)) {
         throw Error(ExitCode::Usage, "refusing to read the manifest of run '" + escape_controls(run_id) +
@@ -146,15 +165,11 @@ std::optional<Manifest> read_manifest(Sink& sink, const std::string& phase, cons
     }
     const std::string key = run_prefix(date, phase, run_id) + std::string(k_manifest_name);
     const std::string where = sink.describe() + "/" + key;
-    const std::optional<std::string> text = sink.get(key);
-    if (!text) {
+    std::optional<Manifest> stored = load_manifest(sink, key, "manifest is not valid JSON");
+    if (!stored) {
         return std::nullopt;
     }
-    const json j = json::parse(*text, nullptr, false);
-    if (j.is_discarded()) {
-        throw Error(ExitCode::Failed, where + ": manifest is not valid JSON");
-    }
-    Manifest manifest = manifest_from_json(j, where);
+    Manifest& manifest = *stored;
     if (manifest.phase != phase || manifest.date != date || manifest.run_id != run_id) {
         throw Error(ExitCode::Usage, where + ": refused manifest: it describes " +
                                          run_prefix(manifest.date, manifest.phase, manifest.run_id) +
@@ -197,15 +212,11 @@ void publish_manifest(Sink& sink, const Manifest& manifest) {
 std::optional<Manifest> read_current(Sink& sink, const std::string& phase, const std::string& date) {
     const std::string key = current_key(date, phase);
     const std::string where = sink.describe() + "/" + key;
-    const std::optional<std::string> text = sink.get(key);
-    if (!text) {
+    std::optional<Manifest> stored = load_manifest(sink, key, "not valid JSON");
+    if (!stored) {
         return std::nullopt;
     }
-    const json j = json::parse(*text, nullptr, false);
-    if (j.is_discarded()) {
-        throw Error(ExitCode::Failed, where + ": not valid JSON");
-    }
-    Manifest manifest = manifest_from_json(j, where);
+    Manifest& manifest = *stored;
     if (manifest.phase != phase || manifest.date != date) {
         throw Error(ExitCode::Failed, where + ": describes " + manifest.date + "/" + manifest.phase +
                                           ", not the folder it is in");
